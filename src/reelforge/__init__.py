@@ -1,0 +1,3 @@
+"""reelforge: a self-hostable AI video studio."""
+
+__version__ = "0.1.0"

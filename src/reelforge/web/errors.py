@@ -1,0 +1,128 @@
+"""Errors: RFC 9457 problem details for the API, a readable page for HTML routes.
+
+Services raise `AppError` subclasses; they never know about HTTP. This module maps them
+(and validation errors, and anything unexpected) to responses. A 5xx never carries a
+trace: the body has the request id, the log has the trace.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reelforge.errors import AppError
+from reelforge.logs import request_id_var
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path in ("/healthz", "/readyz"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def problem(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    rid = request_id_var.get()
+    if wants_json(request):
+        body: dict[str, Any] = {
+            "type": type_,
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": request.url.path,
+            "request_id": rid,
+        }
+        body.update(extra)
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    renderer = getattr(request.app.state, "render_error_page", None)
+    if renderer is not None:
+        return renderer(request, status, title, detail, headers)  # type: ignore[no-any-return]
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+        "<body style='font-family:sans-serif;max-width:40rem;margin:4rem auto'>"
+        f"<h1>{status} · {html.escape(title)}</h1><p>{html.escape(detail)}</p>"
+        f"<p><small>request id {html.escape(rid)}</small></p><p><a href='/'>reelforge</a></p>"
+        "</body></html>"
+    )
+    return HTMLResponse(page, status_code=status, headers=headers)
+
+
+def internal_error(request: Request) -> Response:
+    return problem(
+        request, 500, "Internal error", "Something went wrong on our side. Quote the request id when reporting it."
+    )
+
+
+def _format_loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(loc[-1] if loc else "")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        return problem(
+            request,
+            exc.status,
+            exc.title,
+            exc.detail,
+            type_=exc.type_,
+            headers=exc.headers or None,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": _format_loc(e.get("loc", ())), "message": e.get("msg", "invalid"), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return problem(request, 422, "Invalid request", summary or "The request is not valid.", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}
+        detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "No such page or resource."
+        return problem(
+            request, exc.status_code, titles.get(exc.status_code, "Error"), detail, headers=dict(exc.headers or {})
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        log.warning("integrity error: %s", exc.orig)
+        return problem(request, 409, "Conflict", "The change conflicts with existing data.")
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> Response:
+        log.error("database unavailable: %s", exc.orig)
+        return problem(
+            request,
+            503,
+            "Service unavailable",
+            "The database is busy or unreachable; try again.",
+            headers={"Retry-After": "2"},
+        )
