@@ -173,3 +173,80 @@ def redis_url() -> str:
     except Exception as exc:
         need_service(f"Redis at {REDIS_URL} unreachable: {exc}")
     return REDIS_URL
+
+
+# ---------------------------------------------------------------- users and auth
+@pytest.fixture
+def make_user(db: Database):  # type: ignore[no-untyped-def]
+    """Create a user through the accounts service; returns the ORM row (detached, fresh values)."""
+    from reelforge.accounts.service import create_user
+
+    counter = iter(range(10_000))
+
+    def _make(
+        email: str | None = None,
+        *,
+        password: str = "a-good-passphrase-1",
+        admin: bool = False,
+        verified: bool = True,
+        name: str = "Test User",
+    ):  # type: ignore[no-untyped-def]
+        with db.session() as s:
+            return create_user(
+                s,
+                email or f"user{next(counter)}@example.com",
+                password,
+                name=name,
+                is_admin=admin,
+                email_verified=verified,
+            )
+
+    return _make
+
+
+@pytest.fixture
+def api_client(app, db: Database):  # type: ignore[no-untyped-def]
+    """`api_client(user)` -> a TestClient that sends that user's personal API token."""
+    from fastapi.testclient import TestClient
+
+    from reelforge.accounts.sessions import create_api_token
+
+    clients: list[TestClient] = []
+
+    def _client(user):  # type: ignore[no-untyped-def]
+        with db.session() as s:
+            plain, _ = create_api_token(s, s.merge(user), "tests")
+        c = TestClient(app, raise_server_exceptions=False)
+        c.headers["Authorization"] = f"Bearer {plain}"
+        c.__enter__()
+        clients.append(c)
+        return c
+
+    yield _client
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def cookie_client(app, db: Database):  # type: ignore[no-untyped-def]
+    """`cookie_client(user)` -> a TestClient logged in with a session cookie; `.csrf` holds its token."""
+    from fastapi.testclient import TestClient
+
+    from reelforge.accounts.sessions import create_session
+    from reelforge.web.auth import SESSION_COOKIE
+
+    clients: list[TestClient] = []
+
+    def _client(user):  # type: ignore[no-untyped-def]
+        with db.session() as s:
+            new = create_session(s, s.merge(user), ip="127.0.0.1", user_agent="pytest")
+        c = TestClient(app, raise_server_exceptions=False)
+        c.cookies.set(SESSION_COOKIE, new.token)
+        c.csrf = new.session.csrf_token  # type: ignore[attr-defined]
+        c.__enter__()
+        clients.append(c)
+        return c
+
+    yield _client
+    for c in clients:
+        c.__exit__(None, None, None)

@@ -1,0 +1,80 @@
+"""Authentication dependencies for the API and the pages.
+
+The JSON API accepts a session cookie or `Authorization: Bearer <api token>`.
+Cookie-authenticated unsafe requests (POST/PUT/PATCH/DELETE) must carry the session's
+CSRF token in the `X-CSRF-Token` header (or a `csrf_token` form field for HTML forms);
+token-authenticated ones need none, since a browser never sends a bearer token on its own.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from reelforge.accounts.models import User
+from reelforge.accounts.sessions import Principal, resolve_api_token, resolve_session
+from reelforge.errors import Forbidden, Unauthorized
+from reelforge.web.deps import DbSession
+
+SESSION_COOKIE = "rf_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _form_csrf(request: Request) -> str:
+    content_type = request.headers.get("content-type", "")
+    if "form" not in content_type:
+        return ""
+    form = await request.form()
+    value = form.get("csrf_token")
+    return value if isinstance(value, str) else ""
+
+
+async def optional_principal(request: Request, db: DbSession) -> Principal | None:
+    """Who is calling, or None. Raises 403 for a cookie-authenticated unsafe request without CSRF."""
+    if hasattr(request.state, "principal"):  # resolved already in this request
+        cached: Principal | None = request.state.principal
+        return cached
+    principal: Principal | None = None
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        principal = resolve_api_token(db, auth[7:].strip())
+        if principal is None:
+            raise Unauthorized("The API token is invalid or revoked.", headers={"WWW-Authenticate": "Bearer"})
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE, "")
+        if cookie:
+            principal = resolve_session(db, cookie)
+        if principal is not None and request.method not in SAFE_METHODS:
+            assert principal.session is not None
+            sent = request.headers.get(CSRF_HEADER) or await _form_csrf(request)
+            if not sent or not hmac.compare_digest(sent, principal.session.csrf_token):
+                raise Forbidden("Missing or wrong CSRF token; reload the page and try again.")
+    request.state.principal = principal
+    return principal
+
+
+async def require_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized("Log in or send an API token.", headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+async def require_user(principal: Annotated[Principal, Depends(require_principal)]) -> User:
+    return principal.user
+
+
+async def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
+    if not user.is_admin:
+        raise Forbidden("This needs an administrator account.")
+    return user
+
+
+CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+CurrentUser = Annotated[User, Depends(require_user)]
+AdminUser = Annotated[User, Depends(require_admin)]
