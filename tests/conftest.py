@@ -215,7 +215,8 @@ def api_client(app, db: Database):  # type: ignore[no-untyped-def]
 
     def _client(user):  # type: ignore[no-untyped-def]
         with db.session() as s:
-            plain, _ = create_api_token(s, s.merge(user), "tests")
+            # load, not merge: merging a stale detached user would write its old credits back
+            plain, _ = create_api_token(s, s.get(type(user), user.id), "tests")
         c = TestClient(app, raise_server_exceptions=False)
         c.headers["Authorization"] = f"Bearer {plain}"
         c.__enter__()
@@ -239,7 +240,7 @@ def cookie_client(app, db: Database):  # type: ignore[no-untyped-def]
 
     def _client(user):  # type: ignore[no-untyped-def]
         with db.session() as s:
-            new = create_session(s, s.merge(user), ip="127.0.0.1", user_agent="pytest")
+            new = create_session(s, s.get(type(user), user.id), ip="127.0.0.1", user_agent="pytest")
         c = TestClient(app, raise_server_exceptions=False)
         c.cookies.set(SESSION_COOKIE, new.token)
         c.csrf = new.session.csrf_token  # type: ignore[attr-defined]

@@ -22,6 +22,8 @@ db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 admin_app = typer.Typer(help="Administer accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+sessions_app = typer.Typer(help="Login sessions.", no_args_is_help=True)
+app.add_typer(sessions_app, name="sessions")
 
 console = Console()
 err = Console(stderr=True)
@@ -67,6 +69,9 @@ def serve(
     migrate.upgrade(db.engine)
     with db.session() as session:
         created = bootstrap_admin(session, settings.admin_email)
+        from reelforge.accounts.service import purge as purge_sessions
+
+        purge_sessions(session)  # expired sessions now; then a timer (accounts.maintenance) and logins purge
     if created:
         user, password = created
         console.print(
@@ -75,8 +80,68 @@ def serve(
         )
         console.print(f"  e-mail:   [bold]{user.email}[/bold]\n  password: [bold]{password}[/bold]")
     console.print(f"reelforge is serving at [link]http://{settings.host}:{settings.port}[/link]")
-    application = create_app(settings, db)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_config=None, proxy_headers=True)
+    from reelforge.jobs.pool import embedded_hooks
+
+    start_pool, stop_pool = embedded_hooks(settings, db)  # no-op in distributed mode or with --workers 0
+    from reelforge.accounts.maintenance import purge_hooks
+
+    start_purge, stop_purge = purge_hooks(settings, db)  # expired sessions, every REELFORGE_SESSION_PURGE_MINUTES
+    application = create_app(settings, db, on_startup=[start_pool, start_purge], on_shutdown=[stop_purge, stop_pool])
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,  # open live-progress (SSE) streams must not block a restart
+    )
+
+
+@app.command()
+def worker(
+    local: Annotated[
+        bool, typer.Option("--local", help="Run the embedded pool against the database (no broker), like `serve` does.")
+    ] = False,
+    threads: Annotated[
+        int | None, typer.Option(help="Jobs run at once by this process (default REELFORGE_WORKERS, at least 1).")
+    ] = None,
+    queue: Annotated[
+        list[str] | None,
+        typer.Option("--queue", "-q", help="Only these queues (scripts, render, uploads); repeatable."),
+    ] = None,
+) -> None:
+    """Run jobs: Dramatiq workers when REELFORGE_BROKER_URL is set, else (or with --local) a local pool."""
+    import signal
+    import threading
+
+    from reelforge.jobs.registry import load_kinds
+    from reelforge.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    db = open_database(settings)
+    migrate.upgrade(db.engine)
+    load_kinds()
+    size = threads if threads is not None else max(1, settings.workers)
+    if size < 1:
+        err.print("[red]--threads must be at least 1[/red]")
+        raise typer.Exit(2)
+    if settings.broker_url and not local:
+        from reelforge.jobs.actors import run_worker
+
+        console.print(f"reelforge worker: Dramatiq on {settings.broker_url.split('@')[-1]}, {size} thread(s)")
+        run_worker(settings, db, threads=size, queues=queue or None)
+        return
+    from reelforge.jobs.pool import WorkerPool
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    pool = WorkerPool(db, settings, size=size, queues=queue or None, mode="local").start()
+    console.print(f"reelforge worker: local pool {pool.worker_id}, {size} thread(s); Ctrl-C stops it")
+    while not stop.wait(0.5):
+        pass
+    pool.stop()
 
 
 @db_app.command("upgrade")
@@ -132,14 +197,38 @@ def admin_create(
     console.print(f"admin {user.email} created")
 
 
+@sessions_app.command("purge")
+def sessions_purge() -> None:
+    """Delete expired sessions (closing their history rows), old failed-login records and dead reset links."""
+    from reelforge.accounts.service import purge
+
+    db = open_database(get_settings())
+    migrate.upgrade(db.engine)
+    with db.session() as session:
+        count = purge(session)
+    console.print(f"purged {count} expired session(s)")
+
+
 @app.command()
-def doctor() -> None:
-    """Check the installation: database, migrations, data folder and modes, ffmpeg."""
+def doctor(
+    ledger: Annotated[
+        bool,
+        typer.Option(
+            "--ledger", help="Only audit the credit ledger (balances, balance_after chains, refunds of failed work)."
+        ),
+    ] = False,
+) -> None:
+    """Check the installation: database, migrations, data folder and modes, ffmpeg, the credit ledger."""
     from reelforge.doctor import run_checks
 
     settings = get_settings()
     db = open_database(settings)
-    findings = run_checks(settings, db)
+    if ledger:
+        from reelforge.doctor import check_ledger
+
+        findings = run_checks(settings, db, only=[check_ledger])
+    else:
+        findings = run_checks(settings, db)
     table = Table(title="reelforge doctor")
     table.add_column("check")
     table.add_column("result")
@@ -149,6 +238,33 @@ def doctor() -> None:
     console.print(table)
     if not all(f.ok for f in findings):
         raise typer.Exit(1)
+
+
+def _register_generate() -> None:
+    from reelforge.render.cli import generate
+
+    app.command("generate")(generate)
+
+
+_register_generate()
+
+
+def _register_script() -> None:
+    from reelforge.scripts.cli import script
+
+    app.command("script")(script)
+
+
+_register_script()
+
+
+def _register_youtube() -> None:
+    from reelforge.youtube.cli import youtube_app
+
+    app.add_typer(youtube_app, name="youtube")
+
+
+_register_youtube()
 
 
 if __name__ == "__main__":  # pragma: no cover

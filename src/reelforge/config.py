@@ -36,13 +36,82 @@ class Settings(BaseSettings):
     # Jobs
     broker_url: str = ""  # redis://... switches to distributed mode (Dramatiq)
     workers: int = Field(default=1, ge=0, le=64)  # embedded render workers in `serve`
+    broker_namespace: str = "reelforge"  # Redis key prefix of the Dramatiq queues
+    job_lease_seconds: float = Field(default=30.0, gt=0)  # a worker silent this long loses its job
+    job_max_attempts: int = Field(default=3, ge=1)  # claims (crash recoveries) before a job fails
+    job_step_retries: int = Field(default=3, ge=0)  # retries of a step raising TransientError
+    job_retry_backoff_seconds: float = Field(default=2.0, ge=0)  # first backoff; doubles each retry
+    job_poll_seconds: float = Field(default=1.0, gt=0)  # embedded pool: look for work this often
+    job_max_active_per_user: int = Field(default=3, ge=1)  # pending+processing per user, else 429
+    job_queue_cap: int = Field(default=500, ge=1)  # pending jobs across all users, else 429
+    job_retry_charges: bool = True  # retrying a failed paid job charges again
+    job_sse_poll_seconds: float = Field(default=0.5, gt=0)  # SSE: database poll interval
 
     # Mail
     smtp_url: str = ""  # smtp://user:pass@host:587 (STARTTLS) or smtps://... ; empty: write .eml to outbox
     mail_from: str = "reelforge <no-reply@reelforge.local>"
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+
+    # Accounts and UI
+    timezone: str = "Asia/Seoul"  # dates and times on pages are shown in this zone
+    login_max_failures: int = Field(default=5, ge=1, le=100)  # per account+IP in login_window_seconds
+    login_window_seconds: int = Field(default=60, ge=1, le=3600)
+    session_purge_minutes: int = Field(default=15, ge=1, le=1440)  # purge expired sessions at most this often
+    smtp_ca_file: str = ""  # extra CA bundle to trust for the SMTP server (self-signed relays)
 
     # Media tools
     ffmpeg: str = ""  # path to an ffmpeg binary; default: the imageio-ffmpeg wheel's
+    ffmpeg_threads: int = Field(default=0, ge=0, le=64)  # x264 threads per render; 0 = ffmpeg decides
+
+    # Render providers (offline by default: a fresh install renders with no keys and no network)
+    image_provider: Literal["offline", "openai"] = "offline"
+    image_base_url: str = ""  # OpenAI-compatible /v1 base; empty: the SDK's default
+    image_api_key: str = ""
+    image_model: str = ""  # required for image_provider=openai (hosted models retire; no default)
+    image_size: str = "auto"  # sent as `size`; "auto" picks 1024x1536 / 1536x1024 / 1024x1024 by frame
+    tts_provider: Literal["offline", "openai", "azure"] = "offline"
+    tts_base_url: str = ""  # OpenAI-compatible /v1 base for /audio/speech
+    tts_api_key: str = ""
+    tts_model: str = ""  # required for tts_provider=openai
+    tts_voice: str = ""  # default voice for tts_provider=openai
+    azure_speech_key: str = ""
+    azure_speech_region: str = ""  # e.g. koreacentral
+    azure_speech_endpoint: str = ""  # overrides https://{region}.tts.speech.microsoft.com
+    video_provider: Literal["offline", "openai"] = "offline"  # sora2 clips
+    video_base_url: str = ""  # any endpoint with the OpenAI Videos API shape
+    video_api_key: str = ""
+    video_model: str = ""  # required for video_provider=openai
+    video_poll_timeout_seconds: float = Field(default=900.0, gt=0)
+    provider_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
+    provider_max_retries: int = Field(default=2, ge=0, le=10)
+    media_root: str = ""  # local media store folder; default <data_dir>/media
+
+    # YouTube (OAuth client of the operator's Google Cloud project; endpoints overridable for dev mode)
+    youtube_client_id: str = ""
+    youtube_client_secret: str = ""
+    youtube_client_secrets_file: str = ""  # a Google "web" client-secrets JSON instead of id + secret
+    youtube_api_base: str = ""  # default https://youtube.googleapis.com (the discovery document's root)
+    youtube_auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
+    youtube_token_uri: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
+    youtube_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    youtube_ca_bundle: str = ""  # extra CA file to trust for the endpoints above (dev fake server only)
+    youtube_token_key: str = ""  # Fernet key for OAuth tokens; default: derived from the secret key
+    youtube_daily_upload_cap: int = Field(default=100, ge=0)  # uploads per quota day for this install
+    youtube_quota_timezone: str = "America/Los_Angeles"  # YouTube resets quota at Pacific midnight; or "UTC"
+    youtube_upload_chunk_kib: int = Field(default=8192, ge=256, multiple_of=256)
+
+    # Script writing (LLM). Empty key and "auto" provider: the offline writer.
+    llm_provider: Literal["auto", "openai", "offline"] = "auto"
+    llm_base_url: str = ""  # e.g. http://127.0.0.1:11434/v1 (Ollama); empty: the SDK's default (OpenAI)
+    llm_api_key: str = ""
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)  # the SDK's own retries of 429/5xx/timeouts
+    llm_json_mode: Literal["json_schema", "json_object", "none"] = "json_object"
+    llm_stream: bool = True
+    llm_temperature: float = Field(default=0.7, ge=0, le=2)
+    script_topic_max_chars: int = Field(default=200, ge=10, le=500)
+    script_backups_keep: int = Field(default=10, ge=0, le=1000)  # automatic backups before script runs
 
     @field_validator("data_dir")
     @classmethod

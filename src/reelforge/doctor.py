@@ -78,12 +78,66 @@ def check_ffmpeg(settings: Settings, db: Database) -> list[Finding]:
         return [Finding("ffmpeg", False, f"not usable: {exc}")]
 
 
-CHECKS: list[Check] = [check_database, check_data_dir, check_ffmpeg]
+def check_ledger(settings: Settings, db: Database) -> list[Finding]:
+    """The credit ledger audit (reelforge.credits.audit); `reelforge doctor --ledger` runs only this."""
+    from reelforge.credits.audit import check_ledger as audit
+
+    return audit(settings, db)
 
 
-def run_checks(settings: Settings, db: Database, extra: list[Check] | None = None) -> list[Finding]:
+def check_jobs(settings: Settings, db: Database) -> list[Finding]:
+    """Stuck jobs (expired leases), failed paid jobs without a refund, waiting jobs without a worker."""
+    from reelforge.jobs.checks import check_jobs as jobs_check
+
+    return jobs_check(settings, db)
+
+
+def check_youtube(settings: Settings, db: Database) -> list[Finding]:
+    """OAuth client configuration, stored tokens readable with the current key, today's upload count."""
+    from reelforge.youtube.checks import check_youtube as youtube_check
+
+    return youtube_check(settings, db)
+
+
+def check_render(settings: Settings, db: Database) -> list[Finding]:
+    """ffmpeg filters/encoders the renders need, the offline voice, the Korean font, providers, media store."""
+    from reelforge.render.checks import check_render as render_check
+
+    return render_check(settings, db)
+
+
+def check_scripts(settings: Settings, db: Database) -> list[Finding]:
+    """Which script writer is configured, stored prompt templates, the automatic backup folder."""
+    from reelforge.scripts.checks import check_scripts as scripts_check
+
+    return scripts_check(settings, db)
+
+
+def check_accounts(settings: Settings, db: Database) -> list[Finding]:
+    """An active admin, the mail set-up, expired sessions waiting for the purge, the web font."""
+    from reelforge.accounts.checks import check_accounts as accounts_check
+
+    return accounts_check(settings, db)
+
+
+CHECKS: list[Check] = [
+    check_database,
+    check_data_dir,
+    check_ffmpeg,
+    check_ledger,
+    check_jobs,
+    check_youtube,
+    check_scripts,
+    check_render,
+    check_accounts,
+]
+
+
+def run_checks(
+    settings: Settings, db: Database, extra: list[Check] | None = None, *, only: list[Check] | None = None
+) -> list[Finding]:
     findings: list[Finding] = []
-    for check in [*CHECKS, *(extra or [])]:
+    for check in only if only is not None else [*CHECKS, *(extra or [])]:
         try:
             findings.extend(check(settings, db))
         except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others

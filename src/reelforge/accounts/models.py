@@ -18,6 +18,7 @@ class User(UUIDPk, Timestamps, Base):
     __table_args__ = (
         CheckConstraint("credits >= 0", name="credits_non_negative"),
         Index("idx_users_verification_token", "verification_token"),
+        Index("idx_users_created_at_id", "created_at", "id"),  # admin list: keyset pagination
     )
 
     email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)  # normalised lower-case
@@ -115,3 +116,15 @@ class PasswordReset(UUIDPk, CreatedAt, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginAttempt(Base):
+    """A failed login, counted per account+IP for the rate limit (shared by every server process)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("idx_login_attempts_email_ip_at", "email", "ip_address", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), nullable=False)  # as typed, normalised
+    ip_address: Mapped[str] = mapped_column(String(64), nullable=False)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

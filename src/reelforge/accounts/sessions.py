@@ -64,8 +64,9 @@ def create_session(
     return NewSession(token=token, session=session)
 
 
-def resolve_session(db: DbSession, token: str, *, now: datetime | None = None) -> Principal | None:
-    """The live session for a cookie token, sliding its expiry; None if unknown, expired or disabled."""
+def resolve_session(db: DbSession, token: str, *, now: datetime | None = None, touch: bool = True) -> Principal | None:
+    """The live session for a cookie token, sliding its expiry (unless `touch` is False);
+    None if unknown, expired or disabled."""
     if not token or len(token) > 200:
         return None
     now = now or utcnow()
@@ -77,7 +78,7 @@ def resolve_session(db: DbSession, token: str, *, now: datetime | None = None) -
     session, user = row
     if session.expires_at <= now or not user.is_active:
         return None
-    if now - session.last_seen_at >= ACTIVITY_WRITE_INTERVAL:
+    if touch and now - session.last_seen_at >= ACTIVITY_WRITE_INTERVAL:
         session.last_seen_at = now
         session.expires_at = now + SESSION_LIFETIME
         if session.history_id:

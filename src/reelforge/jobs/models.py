@@ -76,3 +76,25 @@ class JobLog(CreatedAt, Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False)
     level: Mapped[str] = mapped_column(String(10), default="info", nullable=False)
     log_message: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class JobWorker(Base):
+    """A worker process seen recently: written by its heartbeat, read by the admin page and doctor.
+
+    Kept in the database (not Redis) so embedded mode, which has no broker, shows its
+    workers too. Rows of workers not seen for a day are pruned by the heartbeat.
+    """
+
+    __tablename__ = "job_workers"
+    __table_args__ = (Index("idx_job_workers_seen_at", "seen_at"),)
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)  # host:pid:random
+    hostname: Mapped[str] = mapped_column(String(255), default="", nullable=False)
+    pid: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    mode: Mapped[str] = mapped_column(String(16), default="embedded", nullable=False)  # embedded|local|dramatiq
+    queues: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
+    threads: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    busy: Mapped[int] = mapped_column(Integer, default=0, nullable=False)  # jobs running at the last beat
+    jobs_done: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)

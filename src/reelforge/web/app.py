@@ -30,6 +30,29 @@ def api_router() -> APIRouter:
         return {"name": "reelforge", "version": __version__}
 
     # Domain routers are mounted here as the domains land.
+    from reelforge.accounts import api as accounts_api
+
+    router.include_router(accounts_api.router)
+    from reelforge.jobs import api as jobs_api
+
+    router.include_router(jobs_api.router)
+    router.include_router(jobs_api.admin_router)
+    from reelforge.credits import api as credits_api
+
+    router.include_router(credits_api.router)
+    router.include_router(credits_api.admin_router)
+    from reelforge.youtube import api as youtube_api
+
+    router.include_router(youtube_api.router)
+    router.include_router(youtube_api.admin_router)
+    from reelforge.scripts import api as scripts_api
+
+    router.include_router(scripts_api.router)
+    router.include_router(scripts_api.admin_router)
+    from reelforge.render import api as render_api
+
+    router.include_router(render_api.router)
+    router.include_router(render_api.admin_router)
     return router
 
 
@@ -79,12 +102,27 @@ def create_app(
 
 
 def _mount_pages(app: FastAPI) -> None:
-    from fastapi.responses import HTMLResponse
+    """HTML pages (Jinja2, see web/templating.py) and static files; domains add their page routers here."""
+    from reelforge.web import pages as shell_pages
+    from reelforge.web import templating
 
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def home() -> str:
-        return (
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>reelforge</title></head>"
-            "<body style='font-family:sans-serif;max-width:40rem;margin:4rem auto'><h1>reelforge</h1>"
-            "<p>The studio is running. API documentation: <a href='/api/docs'>/api/docs</a>.</p></body></html>"
-        )
+    templating.install(app)  # static files, web font, login redirect, HTML error page
+    app.include_router(shell_pages.router)
+    from reelforge.jobs import pages as jobs_pages
+
+    app.include_router(jobs_pages.router)
+    from reelforge.accounts import pages as accounts_pages
+
+    app.include_router(accounts_pages.router)
+    from reelforge.youtube import pages as youtube_pages
+
+    app.include_router(youtube_pages.router)
+    from reelforge.credits import pages as credits_pages
+
+    app.include_router(credits_pages.router)
+    from reelforge.scripts import pages as scripts_pages
+
+    app.include_router(scripts_pages.router)
+    from reelforge.render import pages as render_pages
+
+    app.include_router(render_pages.router)

@@ -78,3 +78,34 @@ CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 CurrentUser = Annotated[User, Depends(require_user)]
 AdminUser = Annotated[User, Depends(require_admin)]
+
+
+# ---------------------------------------------------------------- HTML pages
+class LoginRequired(Exception):
+    """Raised by page dependencies for anonymous visitors; answered with a redirect to /login."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+async def require_page_user(
+    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
+) -> User:
+    """The logged-in user of a page; anonymous visitors go to /login?next=<this page>."""
+    if principal is None:
+        from reelforge.web.templating import login_url
+
+        raise LoginRequired(login_url(request))
+    return principal.user
+
+
+async def require_page_admin(user: Annotated[User, Depends(require_page_user)]) -> User:
+    if not user.is_admin:
+        raise Forbidden("This needs an administrator account.")
+    return user
+
+
+PageUser = Annotated[User, Depends(require_page_user)]
+PageAdmin = Annotated[User, Depends(require_page_admin)]
+OptionalPageUser = Annotated[Principal | None, Depends(optional_principal)]  # the Principal or None (visitors)

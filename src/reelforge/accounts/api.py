@@ -1,0 +1,351 @@
+"""JSON API of the accounts domain: /api/v1/auth, /api/v1/me, /api/v1/admin/users.
+
+Thin over `accounts.service`; errors are translated into the caller's language
+(user setting, then `Accept-Language`, then Korean).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from reelforge.accounts import service
+from reelforge.accounts.http import (
+    LocalizedRoute,
+    clear_session_cookie,
+    client_ip,
+    send_reset_after_commit,
+    send_verification_after_commit,
+    set_session_cookie,
+    settings_of,
+    user_agent,
+)
+from reelforge.accounts.schemas import (
+    ActivityOut,
+    AdminUserOut,
+    AdminUserPatch,
+    ApiTokenCreated,
+    ApiTokenIn,
+    ApiTokenOut,
+    CountOut,
+    EmailIn,
+    LoginIn,
+    LoginOut,
+    MessageOut,
+    PasswordChangeIn,
+    ProfileIn,
+    ResetConfirmIn,
+    SessionHistoryOut,
+    SessionOut,
+    SignUpIn,
+    TokenIn,
+    UserListOut,
+    UserOut,
+)
+from reelforge.accounts.sessions import resolve_session
+from reelforge.errors import Conflict
+from reelforge.web import i18n
+from reelforge.web.auth import SESSION_COOKIE, AdminUser, CurrentPrincipal
+from reelforge.web.deps import DbSession
+from reelforge.web.i18n import N_
+
+router = APIRouter(route_class=LocalizedRoute)
+auth = APIRouter(prefix="/auth", tags=["auth"], route_class=LocalizedRoute)
+me = APIRouter(prefix="/me", tags=["me"], route_class=LocalizedRoute)
+admin = APIRouter(prefix="/admin/users", tags=["admin: users"], route_class=LocalizedRoute)
+
+
+def _t(request: Request, message: str) -> str:
+    return i18n.gettext(i18n.request_locale(request), message)
+
+
+# ------------------------------------------------------------------ /auth
+@auth.post("/signup", response_model=UserOut, status_code=status.HTTP_201_CREATED, summary="Create an account")
+def signup(body: SignUpIn, request: Request, db: DbSession) -> UserOut:
+    """Creates the account and e-mails a verification link. The caller is not logged in."""
+    user, token = service.sign_up(
+        db,
+        service.SignUp(
+            email=body.email,
+            password=body.password,
+            name=body.name,
+            phone=body.phone,
+            address=body.address,
+            kakao_id=body.kakao_id,
+            locale=i18n.normalize_locale(body.locale) or i18n.request_locale(request),
+        ),
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+    )
+    send_verification_after_commit(request, user, token)
+    return UserOut.model_validate(user)
+
+
+@auth.post("/login", response_model=LoginOut, summary="Log in with e-mail and password (sets the session cookie)")
+def login(body: LoginIn, request: Request, response: Response, db: DbSession) -> LoginOut | Response:
+    settings = settings_of(request)
+    outcome = service.authenticate(
+        db,
+        body.email,
+        body.password,
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+        max_failures=settings.login_max_failures,
+        window=timedelta(seconds=settings.login_window_seconds),
+    )
+    if outcome.user is None:
+        # Returned, not raised: the failed attempt must commit to count toward the rate limit.
+        from reelforge.web.errors import problem
+
+        detail = (
+            N_("This account is disabled. Contact the administrator.")
+            if outcome.reason == "disabled"
+            else N_("Wrong e-mail address or password.")
+        )
+        return problem(request, 401, _t(request, "Unauthorized"), _t(request, detail))
+    old = request.cookies.get(SESSION_COOKIE, "")
+    if old:  # no fixation: whatever session the browser had ends here
+        previous = resolve_session(db, old)
+        if previous is not None and previous.session is not None:
+            service.logout(db, previous.session, ip=client_ip(request), user_agent=user_agent(request))
+    service.maybe_purge(db, every_minutes=settings.session_purge_minutes)
+    new = service.start_session(db, outcome.user, ip=client_ip(request), user_agent=user_agent(request))
+    set_session_cookie(request, response, new.token)
+    return LoginOut(
+        user=UserOut.model_validate(outcome.user), csrf_token=new.session.csrf_token, expires_at=new.session.expires_at
+    )
+
+
+@auth.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End the current session")
+def logout(principal: CurrentPrincipal, request: Request, response: Response, db: DbSession) -> None:
+    if principal.session is None:
+        raise Conflict("Token-authenticated calls have no session to end; revoke the token instead.")
+    service.logout(db, principal.session, ip=client_ip(request), user_agent=user_agent(request))
+    clear_session_cookie(request, response)
+
+
+@auth.post("/verify", response_model=UserOut, summary="Verify the e-mail address with the token from the link")
+def verify(body: TokenIn, request: Request, db: DbSession) -> UserOut:
+    return UserOut.model_validate(service.verify_email(db, body.token, ip=client_ip(request)))
+
+
+@auth.post(
+    "/verify/resend",
+    response_model=MessageOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send the verification e-mail again",
+)
+def resend_verification(principal: CurrentPrincipal, request: Request, db: DbSession) -> MessageOut:
+    user = principal.user
+    if user.email_verified:
+        raise Conflict("This e-mail address is already verified.")
+    token = service.issue_verification(db, user, throttle=True)
+    service.log_activity(db, user.id, "verification_sent", ip=client_ip(request), user_agent=user_agent(request))
+    send_verification_after_commit(request, user, token)
+    return MessageOut(detail=_t(request, N_("We sent you a new verification e-mail.")))
+
+
+@auth.post(
+    "/password-reset",
+    response_model=MessageOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="E-mail a password reset link (the answer is the same whether the account exists or not)",
+)
+def password_reset(body: EmailIn, request: Request, db: DbSession) -> MessageOut:
+    found = service.request_password_reset(db, body.email, ip=client_ip(request))
+    if found is not None:
+        send_reset_after_commit(request, *found)
+    return MessageOut(detail=_t(request, N_("If an account uses this address, we sent it a reset link.")))
+
+
+@auth.post("/password-reset/confirm", response_model=MessageOut, summary="Set a new password with a reset token")
+def password_reset_confirm(body: ResetConfirmIn, request: Request, db: DbSession) -> MessageOut:
+    service.reset_password(db, body.token, body.password, ip=client_ip(request))
+    return MessageOut(detail=_t(request, N_("Your password was changed. Log in with the new one.")))
+
+
+# ------------------------------------------------------------------ /me
+@me.get("", response_model=UserOut, summary="The calling user")
+def get_me(principal: CurrentPrincipal) -> UserOut:
+    return UserOut.model_validate(principal.user)
+
+
+@me.patch("", response_model=UserOut, summary="Edit the profile (absent fields keep their value)")
+def patch_me(body: ProfileIn, principal: CurrentPrincipal, request: Request, db: DbSession) -> UserOut:
+    user = principal.user
+    service.update_profile(
+        db,
+        user,
+        name=body.name,
+        phone=body.phone,
+        address=body.address,
+        kakao_id=body.kakao_id,
+        partial=True,
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+    )
+    if body.locale is not None:
+        lang = i18n.normalize_locale(body.locale)
+        if lang is None:
+            from reelforge.errors import InvalidInput
+
+            raise InvalidInput(
+                "Choose one of the allowed values.", field="locale", allowed=list(i18n.SUPPORTED_LOCALES)
+            )
+        user.locale = lang
+    return UserOut.model_validate(user)
+
+
+@me.post("/password", response_model=CountOut, summary="Change the password; ends every other session")
+def change_password(body: PasswordChangeIn, principal: CurrentPrincipal, request: Request, db: DbSession) -> CountOut:
+    ended = service.change_password(
+        db,
+        principal.user,
+        body.current_password,
+        body.new_password,
+        keep_session_id=principal.session.id if principal.session else None,
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+    )
+    return CountOut(ended=ended)
+
+
+@me.get("/sessions", response_model=list[SessionOut], summary="Live sessions of the calling user")
+def my_sessions(principal: CurrentPrincipal, db: DbSession) -> list[SessionOut]:
+    current = principal.session.id if principal.session else None
+    return [
+        SessionOut.model_validate(s).model_copy(update={"current": s.id == current})
+        for s in service.list_live_sessions(db, principal.user.id)
+    ]
+
+
+@me.get("/sessions/history", response_model=list[SessionHistoryOut], summary="Login history")
+def my_session_history(
+    principal: CurrentPrincipal, db: DbSession, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[SessionHistoryOut]:
+    return [
+        SessionHistoryOut.model_validate(h) for h in service.list_session_history(db, principal.user.id, limit=limit)
+    ]
+
+
+@me.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT, summary="End one of your sessions")
+def end_my_session(session_id: str, principal: CurrentPrincipal, request: Request, db: DbSession) -> None:
+    service.end_own_session(db, principal.user, session_id, ip=client_ip(request), user_agent=user_agent(request))
+
+
+@me.get("/activity", response_model=list[ActivityOut], summary="Your activity log, newest first")
+def my_activity(
+    principal: CurrentPrincipal,
+    db: DbSession,
+    before: Annotated[int | None, Query(ge=1, description="id of the last row of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[ActivityOut]:
+    rows = service.list_activity(db, principal.user.id, before_id=before, limit=limit, for_owner=True)
+    return [ActivityOut.model_validate(r) for r in rows]
+
+
+@me.get("/tokens", response_model=list[ApiTokenOut], summary="Your API tokens")
+def my_tokens(principal: CurrentPrincipal, db: DbSession) -> list[ApiTokenOut]:
+    return [ApiTokenOut.model_validate(t) for t in service.list_tokens(db, principal.user.id)]
+
+
+@me.post(
+    "/tokens",
+    response_model=ApiTokenCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API token (its value is shown only in this answer)",
+)
+def create_token(body: ApiTokenIn, principal: CurrentPrincipal, request: Request, db: DbSession) -> ApiTokenCreated:
+    plain, row = service.create_token(
+        db, principal.user, body.name, ip=client_ip(request), user_agent=user_agent(request)
+    )
+    return ApiTokenCreated.model_validate({**ApiTokenOut.model_validate(row).model_dump(), "token": plain})
+
+
+@me.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke an API token")
+def revoke_token(token_id: str, principal: CurrentPrincipal, request: Request, db: DbSession) -> None:
+    service.revoke_token(db, principal.user, token_id, ip=client_ip(request), user_agent=user_agent(request))
+
+
+# ------------------------------------------------------------------ /admin/users
+def _ctx(admin_user: AdminUser, request: Request) -> service.AdminContext:
+    return service.AdminContext(admin_user, ip=client_ip(request), user_agent=user_agent(request))
+
+
+@admin.get("", response_model=UserListOut, summary="Search users (e-mail, name, phone); keyset pagination")
+def list_users(
+    admin_user: AdminUser,
+    db: DbSession,
+    q: Annotated[str, Query(max_length=100)] = "",
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> UserListOut:
+    page = service.search_users(db, q, cursor=cursor, limit=limit)
+    return UserListOut(users=[AdminUserOut.model_validate(u) for u in page.users], next_cursor=page.next_cursor)
+
+
+@admin.get("/{user_id}", response_model=AdminUserOut, summary="One user")
+def get_user(user_id: str, admin_user: AdminUser, db: DbSession) -> AdminUserOut:
+    return AdminUserOut.model_validate(service.get_user(db, user_id))
+
+
+@admin.patch("/{user_id}", response_model=AdminUserOut, summary="Memo, verified, admin and active flags")
+def patch_user(
+    user_id: str, body: AdminUserPatch, admin_user: AdminUser, request: Request, db: DbSession
+) -> AdminUserOut:
+    target = service.get_user(db, user_id)
+    ctx = _ctx(admin_user, request)
+    if body.admin_memo is not None:
+        service.admin_set_memo(db, ctx, target, body.admin_memo)
+    if body.email_verified is not None:
+        service.admin_set_verified(db, ctx, target, body.email_verified)
+    if body.is_admin is not None:
+        service.admin_set_admin(db, ctx, target, body.is_admin)
+    if body.is_active is not None:
+        service.admin_set_active(db, ctx, target, body.is_active)
+    return AdminUserOut.model_validate(target)
+
+
+@admin.get("/{user_id}/sessions", response_model=list[SessionOut], summary="The user's live sessions")
+def user_sessions(user_id: str, admin_user: AdminUser, db: DbSession) -> list[SessionOut]:
+    target = service.get_user(db, user_id)
+    return [SessionOut.model_validate(s) for s in service.list_live_sessions(db, target.id)]
+
+
+@admin.get("/{user_id}/sessions/history", response_model=list[SessionHistoryOut], summary="The user's logins")
+def user_session_history(
+    user_id: str, admin_user: AdminUser, db: DbSession, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[SessionHistoryOut]:
+    target = service.get_user(db, user_id)
+    return [SessionHistoryOut.model_validate(h) for h in service.list_session_history(db, target.id, limit=limit)]
+
+
+@admin.delete("/{user_id}/sessions", response_model=CountOut, summary="Force logout: end all the user's sessions")
+def force_logout(user_id: str, admin_user: AdminUser, request: Request, db: DbSession) -> CountOut:
+    target = service.get_user(db, user_id)
+    return CountOut(ended=service.admin_end_sessions(db, _ctx(admin_user, request), target))
+
+
+@admin.delete("/{user_id}/sessions/{session_id}", response_model=CountOut, summary="End one session of the user")
+def force_logout_one(user_id: str, session_id: str, admin_user: AdminUser, request: Request, db: DbSession) -> CountOut:
+    target = service.get_user(db, user_id)
+    return CountOut(ended=service.admin_end_sessions(db, _ctx(admin_user, request), target, session_id))
+
+
+@admin.get("/{user_id}/activity", response_model=list[ActivityOut], summary="The user's activity log")
+def user_activity(
+    user_id: str,
+    admin_user: AdminUser,
+    db: DbSession,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[ActivityOut]:
+    target = service.get_user(db, user_id)
+    return [ActivityOut.model_validate(r) for r in service.list_activity(db, target.id, before_id=before, limit=limit)]
+
+
+router.include_router(auth)
+router.include_router(me)
+router.include_router(admin)

@@ -1,0 +1,228 @@
+"""JSON API of the jobs domain: /api/v1/jobs (own jobs) and /api/v1/admin/jobs (everyone's).
+
+Jobs are created by the domains that sell them (render, upload); this router lists,
+shows, streams, cancels, retries and deletes them. Live progress is Server-Sent
+Events (see `jobs/events.py` for the event format).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from reelforge.jobs import events, service
+from reelforge.jobs.dispatch import dispatch
+from reelforge.jobs.runner import signal_cancel
+from reelforge.jobs.schemas import (
+    AdminJobOut,
+    AdminJobPage,
+    AdminOverview,
+    CancelOut,
+    JobDetail,
+    JobLogOut,
+    JobOut,
+    JobPage,
+    QueueDepth,
+    WorkerOut,
+)
+from reelforge.web.auth import AdminUser, CurrentUser
+from reelforge.web.deps import AppDatabase, AppSettings, DbSession, run_after_commit
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+admin_router = APIRouter(prefix="/admin/jobs", tags=["admin"])
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+StatusQ = Annotated[str | None, Query(description="pending, processing, completed, failed or cancelled")]
+TypeQ = Annotated[str | None, Query(description="longform, shortform, sora2, square, upload")]
+KindQ = Annotated[str | None, Query(description="render or upload")]
+FolderQ = Annotated[str | None, Query(alias="folder", description="folder id")]
+CursorQ = Annotated[str | None, Query(description="next_cursor of the previous page")]
+LimitQ = Annotated[int, Query(ge=1, le=100)]
+IdsQ = Annotated[str | None, Query(description="comma-separated job ids to watch (default: active and changed)")]
+
+
+def _ids(raw: str | None) -> list[str]:
+    return [i.strip() for i in (raw or "").split(",") if i.strip()][:200]
+
+
+def _sse(stream: object) -> StreamingResponse:
+    return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)  # type: ignore[arg-type]
+
+
+def _after_cancel(request: Request, job_id: str) -> None:
+    def wake() -> None:
+        signal_cancel(job_id)
+        events.notify(job_id)
+
+    run_after_commit(request, wake)
+
+
+# --------------------------------------------------------------------------- own jobs
+@router.get("", response_model=JobPage, summary="List my jobs, newest first")
+def list_my_jobs(
+    db: DbSession,
+    user: CurrentUser,
+    status: StatusQ = None,
+    type: TypeQ = None,
+    kind: KindQ = None,
+    folder_id: FolderQ = None,
+    cursor: CursorQ = None,
+    limit: LimitQ = 20,
+) -> JobPage:
+    f = service.JobFilter(status=status, type=type, kind=kind, folder_id=folder_id, user_id=user.id)
+    items, next_cursor = service.list_jobs(db, f, cursor=cursor, limit=limit)
+    return JobPage(items=[JobOut.model_validate(j) for j in items], next_cursor=next_cursor)
+
+
+@router.get("/events", summary="Live progress of many of my jobs (one SSE stream)")
+def my_jobs_events(
+    user: CurrentUser, database: AppDatabase, settings: AppSettings, ids: IdsQ = None
+) -> StreamingResponse:
+    return _sse(
+        events.list_stream(database, "jobs", user_id=user.id, ids=_ids(ids), poll_seconds=settings.job_sse_poll_seconds)
+    )
+
+
+@router.get("/{job_id}", response_model=JobDetail, summary="One of my jobs, with its log")
+def get_my_job(job_id: str, db: DbSession, user: CurrentUser) -> JobDetail:
+    job = service.get_job(db, job_id, user_id=user.id)
+    return _detail(db, job)
+
+
+def _detail(db: DbSession, job: object) -> JobDetail:
+    base = JobOut.model_validate(job).model_dump()
+    logs = [JobLogOut.model_validate(line) for line in service.job_logs(db, base["id"])]
+    return JobDetail(**base, options=getattr(job, "options", {}) or {}, logs=logs)
+
+
+@router.get("/{job_id}/logs", response_model=list[JobLogOut], summary="Log lines after a given line id")
+def my_job_logs(
+    job_id: str,
+    db: DbSession,
+    user: CurrentUser,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> list[JobLogOut]:
+    service.get_job(db, job_id, user_id=user.id)
+    return [JobLogOut.model_validate(x) for x in service.job_logs(db, job_id, after_id=after, limit=limit)]
+
+
+@router.get("/{job_id}/events", summary="Live progress and log of one job (SSE; resumes with Last-Event-ID)")
+def my_job_events(
+    job_id: str, request: Request, db: DbSession, user: CurrentUser, database: AppDatabase, settings: AppSettings
+) -> StreamingResponse:
+    service.get_job(db, job_id, user_id=user.id)
+    last = events.parse_last_event_id(request.headers.get("last-event-id") or request.query_params.get("after"))
+    return _sse(
+        events.record_stream(database, "jobs", job_id, last_event_id=last, poll_seconds=settings.job_sse_poll_seconds)
+    )
+
+
+@router.post("/{job_id}/cancel", response_model=CancelOut, summary="Cancel a waiting or running job")
+def cancel_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUser) -> CancelOut:
+    result = service.cancel_job(db, job_id, user_id=user.id)
+    _after_cancel(request, job_id)
+    return CancelOut(id=job_id, result=result, status="cancelled" if result == "cancelled" else "processing")
+
+
+@router.post("/{job_id}/retry", response_model=JobOut, summary="Queue a failed or cancelled job again")
+def retry_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings) -> JobOut:
+    job = service.retry_job(db, job_id, user_id=user.id, settings=settings)
+    kind = job.kind
+    run_after_commit(request, lambda: dispatch(settings, kind, job_id))
+    return JobOut.model_validate(job)
+
+
+@router.delete("/{job_id}", status_code=204, summary="Delete a finished job and its files")
+def delete_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings) -> Response:
+    folder = service.delete_job(db, job_id, user_id=user.id, settings=settings)
+    run_after_commit(request, lambda: service.remove_folder(settings, folder))
+    return Response(status_code=204)
+
+
+# --------------------------------------------------------------------------- admin
+@admin_router.get("", response_model=AdminJobPage, summary="All users' jobs")
+def admin_list_jobs(
+    db: DbSession,
+    admin: AdminUser,
+    status: StatusQ = None,
+    type: TypeQ = None,
+    kind: KindQ = None,
+    folder_id: FolderQ = None,
+    user_id: Annotated[str | None, Query(description="only this user's jobs")] = None,
+    cursor: CursorQ = None,
+    limit: LimitQ = 50,
+) -> AdminJobPage:
+    f = service.JobFilter(status=status, type=type, kind=kind, folder_id=folder_id, user_id=user_id)
+    items, next_cursor = service.list_jobs(db, f, cursor=cursor, limit=limit)
+    return AdminJobPage(items=[AdminJobOut.model_validate(j) for j in items], next_cursor=next_cursor)
+
+
+@admin_router.get("/overview", response_model=AdminOverview, summary="Queue depth and workers seen recently")
+def admin_overview(db: DbSession, admin: AdminUser, settings: AppSettings) -> AdminOverview:
+    broker_queues: dict[str, int] | None = None
+    if settings.broker_url:
+        try:
+            from reelforge.jobs.actors import queue_lengths
+
+            broker_queues = queue_lengths(settings)
+        except Exception:  # noqa: BLE001 - Redis down: show the database's view only
+            broker_queues = None
+    return AdminOverview(
+        queues=[QueueDepth(**q) for q in service.queue_depth(db)],
+        broker_queues=broker_queues,
+        workers=[WorkerOut.model_validate(w) for w in service.workers_seen(db)],
+        mode="distributed" if settings.broker_url else "embedded",
+    )
+
+
+@admin_router.get("/events", summary="Live progress of all active jobs (SSE)")
+def admin_jobs_events(
+    admin: AdminUser, database: AppDatabase, settings: AppSettings, ids: IdsQ = None
+) -> StreamingResponse:
+    return _sse(
+        events.list_stream(database, "jobs", user_id=None, ids=_ids(ids), poll_seconds=settings.job_sse_poll_seconds)
+    )
+
+
+@admin_router.get("/{job_id}", response_model=JobDetail, summary="Any job, with its log")
+def admin_get_job(job_id: str, db: DbSession, admin: AdminUser) -> JobDetail:
+    return _detail(db, service.get_job(db, job_id, user_id=None))
+
+
+@admin_router.get("/{job_id}/events", summary="Live progress and log of any job (SSE)")
+def admin_job_events(
+    job_id: str, request: Request, db: DbSession, admin: AdminUser, database: AppDatabase, settings: AppSettings
+) -> StreamingResponse:
+    service.get_job(db, job_id, user_id=None)
+    last = events.parse_last_event_id(request.headers.get("last-event-id") or request.query_params.get("after"))
+    return _sse(
+        events.record_stream(database, "jobs", job_id, last_event_id=last, poll_seconds=settings.job_sse_poll_seconds)
+    )
+
+
+@admin_router.post("/{job_id}/cancel", response_model=CancelOut, summary="Cancel any job")
+def admin_cancel_job(job_id: str, request: Request, db: DbSession, admin: AdminUser) -> CancelOut:
+    result = service.cancel_job(db, job_id, user_id=None)
+    _after_cancel(request, job_id)
+    return CancelOut(id=job_id, result=result, status="cancelled" if result == "cancelled" else "processing")
+
+
+@admin_router.post("/{job_id}/retry", response_model=AdminJobOut, summary="Queue any failed job again")
+def admin_retry_job(
+    job_id: str, request: Request, db: DbSession, admin: AdminUser, settings: AppSettings
+) -> AdminJobOut:
+    job = service.retry_job(db, job_id, user_id=None, settings=settings)
+    kind = job.kind
+    run_after_commit(request, lambda: dispatch(settings, kind, job_id))
+    return AdminJobOut.model_validate(job)
+
+
+@admin_router.delete("/{job_id}", status_code=204, summary="Delete any finished job and its files")
+def admin_delete_job(job_id: str, request: Request, db: DbSession, admin: AdminUser, settings: AppSettings) -> Response:
+    folder = service.delete_job(db, job_id, user_id=None, settings=settings)
+    run_after_commit(request, lambda: service.remove_folder(settings, folder))
+    return Response(status_code=204)

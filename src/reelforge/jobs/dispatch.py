@@ -1,0 +1,36 @@
+"""Hand new work to whatever runs it: the embedded pool of this process, or Dramatiq.
+
+Call `dispatch` only after the transaction that created the record committed
+(`run_after_commit(request, lambda: dispatch(settings, "render", job.id))`): a worker
+must find the row when the message arrives. Dispatch never raises: the row is the
+system of record, and work whose message was lost is picked up anyway (embedded pools
+poll the database; Dramatiq workers re-send work pending for too long).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from reelforge.config import Settings
+from reelforge.jobs.registry import get_kind
+
+log = logging.getLogger(__name__)
+
+
+def dispatch(settings: Settings, kind: str, record_id: str) -> None:
+    try:
+        work_kind = get_kind(kind)
+    except LookupError:
+        log.error("dispatch of %s: unknown kind %r", record_id, kind)
+        return
+    if settings.broker_url:
+        try:
+            from reelforge.jobs.actors import enqueue
+
+            enqueue(settings, work_kind, record_id)
+        except Exception:
+            log.exception("could not enqueue %s %s on %s", kind, record_id, work_kind.queue)
+        return
+    from reelforge.jobs.pool import wake_local_pools
+
+    wake_local_pools()  # no pool in this process: a `worker --local` process polls the database

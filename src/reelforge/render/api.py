@@ -1,0 +1,188 @@
+"""JSON API of the render domain: /api/v1/renders (own videos) and /api/v1/admin/music."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+
+from reelforge.errors import NotFound
+from reelforge.jobs.models import Job
+from reelforge.render import service
+from reelforge.render.schemas import MusicTrack, RenderAgain, RenderCreate, RenderOut, RenderResultOut
+from reelforge.storage import media_store
+from reelforge.web.auth import AdminUser, CurrentUser
+from reelforge.web.deps import AppSettings, DbSession, run_after_commit
+
+router = APIRouter(prefix="/renders", tags=["renders"])
+admin_router = APIRouter(prefix="/admin/music", tags=["admin"])
+
+
+def render_out(settings: Any, job: Job) -> RenderOut:
+    result = None
+    if job.status == "completed" and job.video_url:
+        base = f"/api/v1/renders/{job.id}"
+        result = RenderResultOut(
+            video_url=job.video_url,
+            subtitles_url=f"{base}/subtitles.srt",
+            thumbnail_url=f"{base}/thumbnail.jpg",
+            duration_seconds=job.duration_seconds,
+            size_bytes=job.size_bytes,
+        )
+    return RenderOut(
+        id=job.id,
+        status=job.status,
+        progress=job.progress,
+        step=job.step,
+        type=job.type,
+        title=job.title,
+        error=job.error,
+        script_id=job.script_id,
+        parent_job_id=job.parent_job_id,
+        options=dict(job.options.get("render", {})),
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        scene_images=[f"/api/v1/renders/{job.id}/scenes/{n}" for n in service.scene_images(settings, job.id)],
+        result=result,
+    )
+
+
+def _dispatch(request: Request, settings: AppSettings, job_id: str) -> None:
+    from reelforge.jobs.dispatch import dispatch
+
+    run_after_commit(request, lambda: dispatch(settings, service.KIND, job_id))
+
+
+def _created(request: Request, settings: AppSettings, created: service.Created) -> RenderOut | JSONResponse:
+    out = render_out(settings, created.job)
+    if not created.created:
+        return JSONResponse(out.model_dump(mode="json"), status_code=200, headers={"Idempotent-Replayed": "true"})
+    _dispatch(request, settings, created.job.id)
+    return out
+
+
+@router.get("/options", summary="What a render can be: types, qualities, subtitle styles, voices, music")
+def options(user: CurrentUser, settings: AppSettings, db: DbSession) -> dict[str, Any]:
+    from reelforge.credits.service import VIDEO_TYPES, get_price
+
+    catalogue = service.option_catalogue(settings)
+    catalogue["prices"] = {"script": get_price(db, "script"), **{t: get_price(db, "video", t) for t in VIDEO_TYPES}}
+    return catalogue
+
+
+@router.post(
+    "",
+    response_model=RenderOut,
+    status_code=202,
+    summary="Order a video from a script or a topic (debits the price; Idempotency-Key supported)",
+    responses={402: {"description": "Not enough credits"}, 409: {"description": "Script not finished"}},
+)
+def create(
+    body: RenderCreate,
+    request: Request,
+    db: DbSession,
+    user: CurrentUser,
+    settings: AppSettings,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> RenderOut | JSONResponse:
+    created = service.create_render(
+        db,
+        user.id,
+        settings,
+        options=body.options,
+        script_id=body.script_id,
+        topic=body.topic,
+        idempotency_key=idempotency_key,
+        folder_id=body.folder_id,
+    )
+    return _created(request, settings, created)
+
+
+@router.get("/{job_id}", response_model=RenderOut, summary="One video job with its result and scene images")
+def get_one(job_id: str, db: DbSession, user: CurrentUser, settings: AppSettings) -> RenderOut:
+    return render_out(settings, service.get_render(db, job_id, user_id=user.id))
+
+
+@router.post("/{job_id}/again", response_model=RenderOut, status_code=202, summary="Render the same script again")
+def again(
+    job_id: str,
+    body: RenderAgain,
+    request: Request,
+    db: DbSession,
+    user: CurrentUser,
+    settings: AppSettings,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> RenderOut | JSONResponse:
+    created = service.render_again(db, user.id, settings, job_id, body.options, idempotency_key)
+    return _created(request, settings, created)
+
+
+def _serve(settings: Any, key: str | None, media_type: str, filename: str, download: bool) -> FileResponse:
+    path = media_store(settings).local_path(key) if key else None
+    if path is None:
+        raise NotFound("This file is not ready.")
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=filename,
+        content_disposition_type="attachment" if download else "inline",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
+
+
+def _finished(db: DbSession, job_id: str, user_id: str) -> Job:
+    job = service.get_render(db, job_id, user_id=user_id)
+    if job.status != "completed":
+        raise NotFound("This video is not ready.")
+    return job
+
+
+@router.get("/{job_id}/video.mp4", summary="The video (owner only; HTTP Range for seeking)")
+def video(
+    job_id: str, db: DbSession, user: CurrentUser, settings: AppSettings, download: bool = Query(False)
+) -> FileResponse:
+    _finished(db, job_id, user.id)
+    return _serve(settings, service.result_keys(job_id)["video"], "video/mp4", f"reelforge-{job_id[:8]}.mp4", download)
+
+
+@router.get("/{job_id}/subtitles.srt", summary="The subtitles (SRT)")
+def subtitles(
+    job_id: str, db: DbSession, user: CurrentUser, settings: AppSettings, download: bool = Query(False)
+) -> FileResponse:
+    job = _finished(db, job_id, user.id)
+    return _serve(settings, job.subtitles_path, "application/x-subrip", f"reelforge-{job_id[:8]}.srt", download)
+
+
+@router.get("/{job_id}/thumbnail.jpg", summary="The 1280x720 thumbnail")
+def thumbnail(
+    job_id: str, db: DbSession, user: CurrentUser, settings: AppSettings, download: bool = Query(False)
+) -> FileResponse:
+    job = _finished(db, job_id, user.id)
+    return _serve(settings, job.thumbnail_path, "image/jpeg", f"reelforge-{job_id[:8]}.jpg", download)
+
+
+@router.get("/{job_id}/scenes/{name}", summary="A scene picture (available while the job runs)")
+def scene(job_id: str, name: str, db: DbSession, user: CurrentUser, settings: AppSettings) -> FileResponse:
+    service.get_render(db, job_id, user_id=user.id)
+    path = service.scene_image_path(settings, job_id, name)
+    media = "image/png" if name.endswith(".png") else "image/jpeg"
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=600"})
+
+
+# --------------------------------------------------------------------------- admin: music library
+@admin_router.get("", response_model=list[MusicTrack], summary="Background music tracks")
+def list_music(admin: AdminUser, settings: AppSettings) -> list[MusicTrack]:
+    return [MusicTrack(**t) for t in service.music_tracks(settings)]
+
+
+@admin_router.post("", response_model=MusicTrack, status_code=201, summary="Upload a background music track")
+async def upload_music(admin: AdminUser, settings: AppSettings, file: Annotated[UploadFile, File()]) -> MusicTrack:
+    data = await file.read(service.MUSIC_MAX_BYTES + 1)
+    return MusicTrack(**service.add_music(settings, file.filename or "", data))
+
+
+@admin_router.delete("/{track_id}", status_code=204, summary="Delete a music track")
+def delete_music(track_id: str, admin: AdminUser, settings: AppSettings) -> Response:
+    service.delete_music(settings, track_id)
+    return Response(status_code=204)

@@ -1,0 +1,60 @@
+"""API shapes of the render domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RenderCreate(BaseModel):
+    """Render an existing script (`script_id`) or write one from `topic` first (two charges)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    script_id: str | None = Field(default=None, max_length=36)
+    topic: str | None = Field(default=None, max_length=500)
+    folder_id: str | None = Field(default=None, max_length=36)
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="RenderOptions: type, language, voice, tts_provider, speed, subtitles, subtitle_position, "
+        "music, music_file, music_volume, quality, orientation, transition_seconds",
+    )
+
+
+class RenderAgain(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class RenderResultOut(BaseModel):
+    video_url: str
+    subtitles_url: str
+    thumbnail_url: str
+    duration_seconds: float | None
+    size_bytes: int | None
+
+
+class RenderOut(BaseModel):
+    id: str
+    status: str
+    progress: int
+    step: str
+    type: str
+    title: str
+    error: str | None
+    script_id: str | None
+    parent_job_id: str | None
+    options: dict[str, Any]
+    created_at: datetime
+    finished_at: datetime | None
+    scene_images: list[str]
+    result: RenderResultOut | None
+
+
+class MusicTrack(BaseModel):
+    id: str
+    size: int
+    duration: float | None = None

@@ -1,0 +1,342 @@
+"""Render jobs: the business rules (validation, prices, ownership, results, the music library).
+
+Creating a render is one unit of work in the caller's transaction:
+
+- from an existing script: the script must be the user's and finished; one `jobs` row
+  (kind "render") and one debit of the video price;
+- from a topic: a `scripts` row created through the scripts service (its own debit of the
+  script price) plus the render job (the video price): two ledger rows. The job's first
+  step writes the script (running the script work inline when no worker has taken it).
+
+A failed or cancelled render is refunded by the job runner (the job's debit); the script
+keeps its own lifecycle (refunded by the scripts runner if writing it fails).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from reelforge.config import Settings
+from reelforge.errors import Conflict, InvalidInput, NotFound
+from reelforge.jobs.models import Job
+from reelforge.render.options import FRAME_SIZES, QUALITIES, SUBTITLE_STYLES, RenderOptions
+from reelforge.scripts.models import Script
+from reelforge.storage import MediaStore, media_store
+
+KIND = "render"
+MUSIC_PREFIX = "music"
+MUSIC_EXTENSIONS = (".mp3", ".wav", ".ogg", ".m4a", ".flac", ".aac", ".opus")
+MUSIC_MAX_BYTES = 50 * 1024 * 1024
+MUSIC_MAX_SECONDS = 30 * 60
+
+
+@dataclass
+class Created:
+    job: Job
+    created: bool  # False: an Idempotency-Key replay returned the earlier job
+    script: Script | None = None
+
+
+# --------------------------------------------------------------------------- options
+def validate_options(
+    settings: Settings, raw: dict[str, Any], *, defaults: dict[str, Any] | None = None
+) -> RenderOptions:
+    """RenderOptions from user input, with clear 422s for bad fields and unsupported combinations."""
+    data = {**(defaults or {}), **{k: v for k, v in raw.items() if v is not None}}
+    try:
+        options = RenderOptions.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(x) for x in first["loc"]) or "options"
+        raise InvalidInput(
+            f"Invalid render option {field}: {first['msg']}",
+            field=f"options.{field}" if field != "options" else field,
+            errors=[{"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"]} for e in exc.errors()],
+        ) from None
+    check_supported(settings, options)
+    return options
+
+
+def check_supported(settings: Settings, options: RenderOptions) -> None:
+    """Refuse what this server cannot render (unconfigured providers, unknown voices or tracks)."""
+    tts = settings.tts_provider if options.tts_provider == "default" else options.tts_provider
+    if tts == "azure" and not (
+        settings.azure_speech_key and (settings.azure_speech_region or settings.azure_speech_endpoint)
+    ):
+        raise InvalidInput("Azure Speech is not configured on this server.", field="options.tts_provider")
+    if tts == "openai" and not settings.tts_model:
+        raise InvalidInput("No OpenAI-compatible speech server is configured here.", field="options.tts_provider")
+    if tts == "offline" and options.voice:
+        from reelforge.providers.tts import EspeakSpeech
+
+        if options.voice not in EspeakSpeech().voices(options.language):
+            raise InvalidInput(
+                f"The offline narrator has no voice {options.voice!r} for {options.language}.",
+                field="options.voice",
+                allowed=EspeakSpeech().voices(options.language),
+            )
+    if options.type == "sora2" and settings.video_provider == "openai" and not settings.video_model:
+        raise InvalidInput("The video-model provider is not configured (no model).", field="options.type")
+    if settings.image_provider == "openai" and not settings.image_model and options.type != "sora2":
+        raise InvalidInput("The image provider is not configured (no model).", field="options.type")
+    if options.music == "library":
+        assert options.music_file is not None
+        if music_path(settings, options.music_file) is None:
+            raise InvalidInput("That music track is not in the library.", field="options.music_file")
+
+
+def option_catalogue(settings: Settings) -> dict[str, Any]:
+    """What the forms and API clients may choose from."""
+    from reelforge.providers.tts import AZURE_DEFAULT_VOICES, EspeakSpeech
+
+    speech = ["offline"]
+    if settings.tts_model:
+        speech.append("openai")
+    if settings.azure_speech_key:
+        speech.append("azure")
+    return {
+        "types": {t: {"width": w, "height": h} for t, (w, h) in FRAME_SIZES.items()},
+        "qualities": {
+            q.name: {"x264_preset": q.x264_preset, "crf": q.crf, "scale": q.scale} for q in QUALITIES.values()
+        },
+        "subtitle_styles": [*SUBTITLE_STYLES, "none"],
+        "subtitle_positions": ["bottom", "middle", "top"],
+        "music": ["none", "ambient", "library"],
+        "music_tracks": [t["id"] for t in music_tracks(settings)],
+        "speech_providers": speech,
+        "default_speech_provider": settings.tts_provider,
+        "voices": {
+            "offline": {lang: EspeakSpeech().voices(lang) for lang in ("ko", "en")},
+            "azure": AZURE_DEFAULT_VOICES,
+        },
+        "image_provider": settings.image_provider,
+        "video_provider": settings.video_provider,
+    }
+
+
+# --------------------------------------------------------------------------- create
+def create_render(
+    db: Session,
+    user_id: str,
+    settings: Settings,
+    *,
+    options: dict[str, Any],
+    script_id: str | None = None,
+    topic: str | None = None,
+    idempotency_key: str | None = None,
+    folder_id: str | None = None,
+    parent_job_id: str | None = None,
+) -> Created:
+    from reelforge.credits import service as credits
+    from reelforge.jobs import service as jobs
+
+    if (script_id is None) == (topic is None or not topic.strip()):
+        raise InvalidInput("Give either script_id (render a script) or topic (write and render).", field="script_id")
+    key = credits.validate_idempotency_key(idempotency_key)
+    if key is not None:
+        earlier = credits.find_debit_by_idempotency_key(db, user_id, key)
+        if earlier is not None:
+            job = db.get(Job, earlier.job_id) if earlier.job_id else None
+            if job is None or job.user_id != user_id or job.kind != KIND:
+                raise Conflict("This Idempotency-Key was already used for another purchase.", field="Idempotency-Key")
+            return Created(job, created=False)
+    if folder_id is not None:
+        _check_folder(db, user_id, folder_id)
+    script: Script | None = None
+    if script_id is not None:
+        script = db.get(Script, script_id)
+        if script is None or script.user_id != user_id:
+            raise NotFound("No such script.")
+        if script.status != "completed" or not script.content:
+            raise Conflict("This script is not finished yet; render it when it is.", script_status=script.status)
+        opts = validate_options(
+            settings,
+            options,
+            defaults={"language": script.language, "type": script.type},
+        )
+        title = str(script.content.get("title") or script.title)
+        script_language = str(script.content.get("language") or script.language)
+        if opts.language != script_language:
+            raise InvalidInput(
+                f"This script is written in {script_language}; render it in that language.",
+                field="options.language",
+                allowed=[script_language],
+            )
+    else:
+        from reelforge.scripts import service as scripts
+
+        opts = validate_options(settings, options)
+        script_type = "shortform" if opts.type == "square" else opts.type
+        request = scripts.make_request(settings, topic=topic or "", type=script_type, language=opts.language)
+        script = scripts.create_script(db, user_id, request, settings).script
+        title = request.topic
+    price = credits.get_price(db, "video", opts.type)
+    job = jobs.create_job(
+        db,
+        user_id,
+        kind=KIND,
+        type=opts.type,
+        title=title,
+        options={"render": opts.model_dump(), "source": "topic" if topic else "script"},
+        price=price,
+        description=f"Video ({opts.type}): {title[:80]}",
+        idempotency_key=key,
+        script_id=script.id,
+        folder_id=folder_id,
+        parent_job_id=parent_job_id,
+        settings=settings,
+    )
+    return Created(job, created=True, script=script)
+
+
+def _check_folder(db: Session, user_id: str, folder_id: str) -> None:
+    from reelforge.library.models import Folder
+
+    folder = db.get(Folder, folder_id)
+    if folder is None or folder.user_id != user_id:
+        raise InvalidInput("No such folder.", field="folder_id")
+
+
+def render_again(
+    db: Session, user_id: str, settings: Settings, job_id: str, options: dict[str, Any], idempotency_key: str | None
+) -> Created:
+    """A new render of the same script with other options (the earlier job stays as it is)."""
+    job = get_render(db, job_id, user_id=user_id)
+    if job.script_id is None:
+        raise Conflict("The script of this video was deleted; it cannot be rendered again.")
+    previous = dict(job.options.get("render", {}))
+    if options.get("music") not in (None, "library"):
+        previous.pop("music_file", None)  # switching away from a library track
+    if options.get("type") not in (None, "sora2"):
+        previous.pop("orientation", None)
+    return create_render(
+        db,
+        user_id,
+        settings,
+        options={**previous, **options},
+        script_id=job.script_id,
+        idempotency_key=idempotency_key,
+        folder_id=job.folder_id,
+        parent_job_id=job.id,
+    )
+
+
+def get_render(db: Session, job_id: str, *, user_id: str | None) -> Job:
+    job = db.get(Job, job_id)
+    if job is None or job.kind != KIND or (user_id is not None and job.user_id != user_id):
+        raise NotFound("No such video.")
+    return job
+
+
+def options_of(job: Job) -> RenderOptions:
+    return RenderOptions.model_validate(job.options.get("render", {}))
+
+
+# --------------------------------------------------------------------------- results
+def result_keys(job_id: str) -> dict[str, str]:
+    return {
+        "video": f"videos/{job_id}/video.mp4",
+        "subtitles": f"videos/{job_id}/subtitles.srt",
+        "thumbnail": f"videos/{job_id}/thumbnail.jpg",
+    }
+
+
+def video_url(job_id: str) -> str:
+    return f"/api/v1/renders/{job_id}/video.mp4"
+
+
+def scene_images(settings: Settings, job_id: str) -> list[str]:
+    """File names of the scene pictures made so far (they appear while the job runs)."""
+    from reelforge.jobs.runner import workdir_for
+
+    folder = workdir_for(settings, "jobs", job_id)
+    names = []
+    for sub in ("images", "clips"):
+        d = folder / sub
+        if d.is_dir():
+            names += sorted(p.name for p in d.iterdir() if re.fullmatch(r"scene-\d{2}\.(png|jpg)", p.name))
+    return names
+
+
+def scene_image_path(settings: Settings, job_id: str, name: str) -> Path:
+    from reelforge.jobs.runner import workdir_for
+
+    if not re.fullmatch(r"scene-\d{2}\.(png|jpg)", name):
+        raise NotFound("No such scene image.")
+    folder = workdir_for(settings, "jobs", job_id)
+    for sub in ("images", "clips"):
+        path = folder / sub / name
+        if path.is_file():
+            return path
+    raise NotFound("No such scene image.")
+
+
+# --------------------------------------------------------------------------- music library
+def _store(settings: Settings) -> MediaStore:
+    return media_store(settings)
+
+
+def music_tracks(settings: Settings) -> list[dict[str, Any]]:
+    out = []
+    for obj in _store(settings).list(MUSIC_PREFIX):
+        name = obj.key.split("/", 1)[1]
+        out.append({"id": name, "size": obj.size})
+    return out
+
+
+def music_path(settings: Settings, track_id: str) -> Path | None:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,150}", track_id or ""):
+        return None
+    return _store(settings).local_path(f"{MUSIC_PREFIX}/{track_id}")
+
+
+def add_music(settings: Settings, filename: str, data: bytes) -> dict[str, Any]:
+    """Store an admin-uploaded track after ffmpeg confirms it is audio of a sane length."""
+    from reelforge.render.probe import probe
+
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in MUSIC_EXTENSIONS:
+        raise InvalidInput(f"Upload an audio file ({', '.join(MUSIC_EXTENSIONS)}).", field="file")
+    if not data:
+        raise InvalidInput("The file is empty.", field="file")
+    if len(data) > MUSIC_MAX_BYTES:
+        raise InvalidInput(f"The file is larger than {MUSIC_MAX_BYTES // (1024 * 1024)} MB.", field="file")
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(filename).stem.lower()).strip("-")[:60] or "track"
+    track_id = f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}{suffix}"
+    tmp_dir = settings.data_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / f"upload-{track_id}"
+    tmp.write_bytes(data)
+    try:
+        try:
+            info = probe(settings, tmp)
+        except (ValueError, subprocess.TimeoutExpired):
+            raise InvalidInput("That file is not audio ffmpeg can read.", field="file") from None
+        if not info.audio_codec:
+            raise InvalidInput("That file has no audio stream.", field="file")
+        if info.duration > MUSIC_MAX_SECONDS:
+            raise InvalidInput("Tracks may be at most 30 minutes long.", field="file")
+        stored = _store(settings).put(f"{MUSIC_PREFIX}/{track_id}", tmp, move=True)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return {"id": track_id, "size": stored.size, "duration": round(info.duration, 2)}
+
+
+def delete_music(settings: Settings, track_id: str) -> None:
+    path = music_path(settings, track_id)
+    if path is None:
+        raise NotFound("No such track.")
+    path.unlink()
+
+
+def delete_render_files(settings: Settings, job_id: str) -> int:
+    """Remove a render's stored results (video, SRT, thumbnail) from the media store; returns how many."""
+    return media_store(settings).delete_prefix(f"videos/{job_id}")

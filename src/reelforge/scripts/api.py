@@ -1,0 +1,277 @@
+"""JSON API of the scripts domain: /api/v1/scripts (own scripts) and /api/v1/admin/prompts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from reelforge.scripts import prompts, service
+from reelforge.scripts.models import Script
+from reelforge.scripts.schemas import (
+    CancelOut,
+    PromptOut,
+    PromptPreviewIn,
+    PromptPreviewOut,
+    PromptRevertIn,
+    PromptUpdate,
+    PromptVersionOut,
+    SceneOut,
+    ScriptCreate,
+    ScriptDetail,
+    ScriptLogOut,
+    ScriptOptions,
+    ScriptOut,
+    ScriptPage,
+    ScriptUpdate,
+    TypeInfo,
+    VariablesOut,
+)
+from reelforge.web.auth import AdminUser, CurrentUser
+from reelforge.web.deps import AppDatabase, AppSettings, DbSession, run_after_commit
+
+router = APIRouter(prefix="/scripts", tags=["scripts"])
+admin_router = APIRouter(prefix="/admin/prompts", tags=["admin"])
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def script_out(row: Script) -> ScriptOut:
+    return ScriptOut.model_validate({**_base(row), **service.summary(row)})
+
+
+def _base(row: Script) -> dict[str, object]:
+    return {c: getattr(row, c) for c in ScriptOut.model_fields if hasattr(row, c)}
+
+
+def script_detail(row: Script) -> ScriptDetail:
+    document = service.document_of(row)
+    scenes: list[SceneOut] = []
+    if document is not None:
+        seconds = service.scene_seconds(document)
+        scenes = [
+            SceneOut(**s.model_dump(), estimated_seconds=sec) for s, sec in zip(document.scenes, seconds, strict=True)
+        ]
+    return ScriptDetail.model_validate({**_base(row), **service.summary(row), "content": row.content, "scenes": scenes})
+
+
+def _dispatch_after_commit(request: Request, settings: AppSettings, script_id: str) -> None:
+    from reelforge.jobs.dispatch import dispatch
+
+    run_after_commit(request, lambda: dispatch(settings, "script", script_id))
+
+
+@router.get(
+    "/options", response_model=ScriptOptions, summary="What a new script can be: types, languages, tones, price"
+)
+def options(db: DbSession, user: CurrentUser, settings: AppSettings) -> ScriptOptions:
+    from reelforge.credits.service import get_price
+    from reelforge.providers.llm import provider_name
+    from reelforge.scripts.schema import SCENE_BOUNDS
+
+    return ScriptOptions(
+        types=[TypeInfo(type=t, scene_min=SCENE_BOUNDS[t][0], scene_max=SCENE_BOUNDS[t][1]) for t in prompts.TYPES],
+        languages=list(prompts.LANGUAGES),
+        tones=list(prompts.TONES),
+        lengths=list(prompts.LENGTHS),
+        topic_max_chars=settings.script_topic_max_chars,
+        price=get_price(db, "script"),
+        provider="openai" if provider_name(settings) == "openai" else "offline",
+    )
+
+
+@router.post(
+    "",
+    response_model=ScriptDetail,
+    status_code=201,
+    summary="Order a script: debits its price and queues the writing job (Idempotency-Key supported)",
+    responses={402: {"description": "Not enough credits"}, 403: {"description": "E-mail not verified"}},
+)
+def create(
+    body: ScriptCreate,
+    request: Request,
+    db: DbSession,
+    user: CurrentUser,
+    settings: AppSettings,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> ScriptDetail | JSONResponse:
+    req = service.make_request(
+        settings,
+        topic=body.topic,
+        type=body.type,
+        language=body.language,
+        tone=body.tone,
+        length=body.length,
+        scene_count=body.scene_count,
+    )
+    result = service.create_script(db, user.id, req, settings, idempotency_key=idempotency_key)
+    detail = script_detail(result.script)
+    if not result.created:
+        return JSONResponse(detail.model_dump(mode="json"), status_code=200, headers={"Idempotent-Replayed": "true"})
+    _dispatch_after_commit(request, settings, result.script.id)
+    return detail
+
+
+@router.get("", response_model=ScriptPage, summary="My scripts, newest first; search title and topic with q")
+def list_mine(
+    db: DbSession,
+    user: CurrentUser,
+    q: Annotated[str | None, Query(max_length=200, description="Search in title and topic")] = None,
+    status: Annotated[str | None, Query()] = None,
+    type: Annotated[str | None, Query()] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ScriptPage:
+    rows, next_cursor = service.list_scripts(db, user.id, q=q, status=status, type=type, cursor=cursor, limit=limit)
+    return ScriptPage(items=[script_out(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/{script_id}", response_model=ScriptDetail, summary="One script with its document")
+def get_one(script_id: str, db: DbSession, user: CurrentUser) -> ScriptDetail:
+    return script_detail(service.get_script(db, script_id, user_id=user.id))
+
+
+@router.patch("/{script_id}", response_model=ScriptDetail, summary="Edit a finished script (validated)")
+def update(script_id: str, body: ScriptUpdate, db: DbSession, user: CurrentUser) -> ScriptDetail:
+    row = service.update_script(
+        db,
+        script_id,
+        user_id=user.id,
+        title=body.title,
+        description=body.description,
+        tags=body.tags,
+        scenes=[s.model_dump() for s in body.scenes] if body.scenes is not None else None,
+        expected_updated_at=body.expected_updated_at,
+    )
+    return script_detail(row)
+
+
+@router.post(
+    "/{script_id}/duplicate", response_model=ScriptDetail, status_code=201, summary="Copy a finished script (free)"
+)
+def duplicate(script_id: str, db: DbSession, user: CurrentUser) -> ScriptDetail:
+    return script_detail(service.duplicate_script(db, script_id, user_id=user.id))
+
+
+@router.delete("/{script_id}", status_code=204, summary="Delete a finished script and its log")
+def delete(script_id: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings) -> Response:
+    from reelforge.jobs.service import remove_folder
+
+    folder = service.delete_script(db, script_id, user_id=user.id, settings=settings)
+    run_after_commit(request, lambda: remove_folder(settings, folder))
+    return Response(status_code=204)
+
+
+@router.post("/{script_id}/cancel", response_model=CancelOut, summary="Cancel a waiting or running script job")
+def cancel(script_id: str, request: Request, db: DbSession, user: CurrentUser) -> CancelOut:
+    from reelforge.jobs import events
+    from reelforge.jobs.runner import signal_cancel
+
+    result = service.cancel_script(db, script_id, user_id=user.id)
+
+    def wake() -> None:
+        signal_cancel(script_id)
+        events.notify(script_id)
+
+    run_after_commit(request, wake)
+    return CancelOut(id=script_id, result=result)
+
+
+@router.post("/{script_id}/retry", response_model=ScriptDetail, summary="Queue a failed or cancelled script again")
+def retry(script_id: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings) -> ScriptDetail:
+    row = service.retry_script(db, script_id, user_id=user.id, settings=settings)
+    _dispatch_after_commit(request, settings, script_id)
+    return script_detail(row)
+
+
+@router.get("/{script_id}/logs", response_model=list[ScriptLogOut], summary="Log lines after a given line id")
+def logs(
+    script_id: str,
+    db: DbSession,
+    user: CurrentUser,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> list[ScriptLogOut]:
+    service.get_script(db, script_id, user_id=user.id)
+    return [ScriptLogOut.model_validate(x) for x in service.script_logs(db, script_id, after_id=after, limit=limit)]
+
+
+@router.get("/{script_id}/events", summary="Live progress and log of a script job (SSE; resumes with Last-Event-ID)")
+def script_events(
+    script_id: str, request: Request, db: DbSession, user: CurrentUser, database: AppDatabase, settings: AppSettings
+) -> StreamingResponse:
+    from reelforge.jobs import events
+
+    service.get_script(db, script_id, user_id=user.id)
+    last = events.parse_last_event_id(request.headers.get("last-event-id") or request.query_params.get("after"))
+    poll = float(getattr(settings, "job_sse_poll_seconds", 0.5))
+    stream = events.record_stream(database, "scripts", script_id, last_event_id=last, poll_seconds=poll)
+    return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+# ------------------------------------------------------------------ admin: prompt templates
+@admin_router.get(
+    "", response_model=list[PromptOut], summary="Every prompt template (defaults are created on first use)"
+)
+def list_prompts(db: DbSession, admin: AdminUser) -> list[PromptOut]:
+    return [PromptOut.model_validate(p) for p in prompts.list_prompts(db)]
+
+
+@admin_router.get("/variables", response_model=VariablesOut, summary="Placeholders the templates may use")
+def variables(admin: AdminUser) -> VariablesOut:
+    return VariablesOut(text=prompts.TEXT_VARIABLES, image=prompts.IMAGE_VARIABLES)
+
+
+@admin_router.get("/{prompt_id}", response_model=PromptOut)
+def get_prompt(prompt_id: str, db: DbSession, admin: AdminUser) -> PromptOut:
+    return PromptOut.model_validate(prompts.get_prompt_by_id(db, prompt_id))
+
+
+@admin_router.put("/{prompt_id}", response_model=PromptOut, summary="Save new template texts as the next version")
+def save_prompt(prompt_id: str, body: PromptUpdate, db: DbSession, admin: AdminUser) -> PromptOut:
+    row = prompts.update_prompt(
+        db,
+        prompt_id,
+        admin_id=admin.id,
+        name=body.name,
+        system_prompt=body.system_prompt,  # type: ignore[arg-type]
+        scene_template=body.scene_template,  # type: ignore[arg-type]
+        image_template=body.image_template,  # type: ignore[arg-type]
+    )
+    return PromptOut.model_validate(row)
+
+
+@admin_router.post(
+    "/{prompt_id}/preview", response_model=PromptPreviewOut, summary="Render (unsaved) templates for a sample topic"
+)
+def preview_prompt(prompt_id: str, body: PromptPreviewIn, db: DbSession, admin: AdminUser) -> PromptPreviewOut:
+    row = prompts.get_prompt_by_id(db, prompt_id)
+    texts = prompts.texts_of(row)
+    for f in prompts.FIELDS:
+        value = getattr(body, f)
+        if value is not None:
+            texts[f] = value
+    p = prompts.preview(texts, row.type, row.language, topic=body.topic)
+    return PromptPreviewOut(topic=p.topic, system=p.system, user=p.user, image_prompt=p.image_prompt)
+
+
+@admin_router.get(
+    "/{prompt_id}/versions", response_model=list[PromptVersionOut], summary="Every saved version, newest first"
+)
+def prompt_versions(prompt_id: str, db: DbSession, admin: AdminUser) -> list[PromptVersionOut]:
+    return [PromptVersionOut.model_validate(v) for v in prompts.versions(db, prompt_id)]
+
+
+@admin_router.post(
+    "/{prompt_id}/revert", response_model=PromptOut, summary="Make an earlier version current (as a new version)"
+)
+def revert_prompt(prompt_id: str, body: PromptRevertIn, db: DbSession, admin: AdminUser) -> PromptOut:
+    return PromptOut.model_validate(prompts.revert_prompt(db, prompt_id, body.version, admin_id=admin.id))
+
+
+@admin_router.post(
+    "/{prompt_id}/reset", response_model=PromptOut, summary="Restore the built-in default (as a new version)"
+)
+def reset_prompt(prompt_id: str, db: DbSession, admin: AdminUser) -> PromptOut:
+    return PromptOut.model_validate(prompts.reset_prompt(db, prompt_id, admin_id=admin.id))
