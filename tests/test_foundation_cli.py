@@ -98,6 +98,9 @@ def test_serve_first_start_prints_admin_once(tmp_path: Path) -> None:
     assert "admin@example.com" in output and "password:" in output
     conn = sqlite3.connect(tmp_path / "data" / "reelforge.db")
     stored = conn.execute("SELECT password_hash FROM users").fetchone()[0]
+    credits = conn.execute("SELECT credits FROM users").fetchone()[0]
+    ledger = conn.execute("SELECT type, amount, balance_after FROM credit_history").fetchall()
+    assert credits == 10000 and ledger == [("adjust", 10000, 10000)]
     conn.close()
     printed = output.split("password:")[1].split()[0]
     assert printed not in stored and stored.startswith("$argon2id$")

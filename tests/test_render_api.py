@@ -148,6 +148,12 @@ def test_render_a_script_end_to_end(api_client, payer, make_user, db: Database, 
     assert runner.run(db, settings, "render", third.json()["id"]).status == "completed"
     assert "Reusing the earlier render's images and audio (same options for them)." in _log(db, third.json()["id"])
 
+    # deleting a finished render removes its stored results too; the renders made from it keep theirs
+    assert c.delete(f"/api/v1/jobs/{job['id']}").status_code in (200, 204)
+    assert not stored.exists() and not stored.parent.exists()
+    assert (settings.data_dir / "media" / "videos" / third.json()["id"] / "video.mp4").exists()
+    assert c.get(res["video_url"]).status_code == 404
+
 
 def test_render_from_a_topic_charges_script_and_video(api_client, payer, db: Database, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     c = api_client(payer)

@@ -46,6 +46,7 @@ def test_order_watch_and_render_again_through_pages(
     assert f"/api/v1/renders/{job_id}/subtitles.srt?download=1" in done
     assert done.count(f'<img src="/api/v1/renders/{job_id}/scenes/scene-') == 2
     assert 'action="/renders/' in done and "/again" in done
+    assert f'href="/renders/{job_id}"' in c.get("/jobs").text  # the jobs list opens a video on its own page
 
     bad = c.post("/renders/new", data={**form, "speed": "7"}, follow_redirects=False)
     assert bad.status_code == 422 and "speed" in bad.text

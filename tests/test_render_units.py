@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -89,16 +90,38 @@ def test_media_keys_cannot_escape_the_store(tmp_path: Path) -> None:
 def test_filter_arguments_are_escaped(tmp_path: Path) -> None:
     assert filter_escape("/a b/it's:[x],y;z") == "/a b/it\\\\\\'s\\\\:\\[x\\]\\,y\\;z"
     plan = ComposePlan(
-        scenes=[Scene(Path("/tmp/a.png"), Path("/tmp/a.wav"), 2.0), Scene(Path("/tmp/b.png"), Path("/tmp/b.wav"), 3.0)],
+        scenes=[
+            Scene(Path("/tmp/a.png"), Path("/tmp/a.wav"), 2.0, motion="zoom_in"),
+            Scene(Path("/tmp/b.png"), Path("/tmp/b.wav"), 3.0, motion="pan_right"),
+        ],
         size=(270, 480),
         output=tmp_path / "o.mp4",
         subtitles=Path("/tmp/weird dir/it's.ass"),
     )
     argv = build_command(plan, ffmpeg="ffmpeg")
     graph = argv[argv.index("-filter_complex") + 1]
-    assert graph.count("loop=loop=") == 2 and "xfade=transition=fade:duration=0.500:offset=2.100" in graph
+    assert graph.count("zoompan=") == 1 and graph.count("loop=loop=") == 1  # each still decoded once, then held
+    assert "xfade=transition=fade:duration=0.5000:offset=0" in graph and "concat=n=3:v=1:a=0" in graph
     assert "sidechaincompress" in graph and "loudnorm=I=-14.0" in graph and "subtitles=filename=" in graph
     assert "+faststart" in argv and argv[argv.index("-r") + 1] == "30"
+
+
+def test_segments_overlap_by_the_crossfade_centred_on_each_boundary() -> None:
+    from reelforge.render.compose import segments, transition_frames
+
+    scenes = [Scene(Path(f"/tmp/{i}.png"), Path(f"/tmp/{i}.wav"), s) for i, s in enumerate([2.0, 3.15, 1.0])]
+    plan = ComposePlan(scenes=scenes, size=(270, 480), output=Path("/tmp/o.mp4"))
+    tf = transition_frames(plan)
+    spans = segments(plan)
+    assert tf == 15 and spans[0][0] == 0
+    for (a, n), (b, _) in itertools.pairwise(spans):
+        assert a + n - b == tf  # consecutive pictures overlap by exactly the crossfade
+    boundaries = [round(t * 30) for t in plan.starts[1:]]
+    assert [b + tf // 2 for b, _ in spans[1:]] == boundaries  # ... centred on the next narration's start
+    total = sum(n for _, n in spans) - tf * (len(spans) - 1)
+    assert total == round(plan.duration * 30)
+    short = ComposePlan(scenes=[*scenes[:1], Scene(Path("/x"), Path("/y"), 0.2)], size=(270, 480), output=Path("/o"))
+    assert transition_frames(short) < 15  # a very short scene gets a shorter crossfade
 
 
 def test_the_korean_font_ships_with_its_licence(tmp_path: Path) -> None:

@@ -37,6 +37,9 @@ def test_new_script_live_view_and_editor(cookie_client, make_user, db: Database,
     assert editor.status_code == 200 and "data-script-editor" in editor.text
     assert editor.text.count("data-scene>") == 6 + 1  # six cards and the template for a new one
     assert "오프라인 초안" in editor.text and "예상 내레이션" in editor.text
+    assert f'href="/renders/new?script_id={sid}"' in editor.text and "영상 만들기" in editor.text
+    make = c.get(f"/renders/new?script_id={sid}")
+    assert make.status_code == 200 and f'value="{sid}"' in make.text  # the render form is bound to this script
 
     doc = script_row(db, sid).content
     scenes = doc["scenes"][::-1]

@@ -439,3 +439,54 @@ def test_cancel_while_queued_then_retry(creator: Any, db: Database, settings: Se
     assert run(db, settings, "upload", job_id).status == "completed"
     assert client.get(f"/api/v1/youtube/uploads/{upload_id}").json()["status"] == "completed"
     assert client.get("/api/v1/youtube/quota").json()["used"] == 1
+
+
+def test_auto_publish_through_the_render_api(
+    creator: Any, db: Database, settings: Settings, fake_youtube: FakeYouTube, make_user: Any, api_client: Any
+) -> None:
+    """POST /api/v1/renders with auto_publish: a real (preview) render, then the chained upload reaches YouTube."""
+    from reelforge.accounts.service import create_user
+    from reelforge.credits.service import balance, grant
+    from reelforge.scripts.models import Script
+
+    user, client, channel = creator
+    with db.session() as s:
+        admin = create_user(s, "granter@example.com", "a-good-passphrase-1", is_admin=True)
+        grant(s, user.id, 1000, reason="test credits", admin_id=admin.id)
+        script = Script(
+            user_id=user.id, title=SCRIPT["title"], original_topic=SCRIPT["title"], type="shortform",
+            language="ko", status="completed",
+            content={**SCRIPT, "scenes": [{"narration": "서울의 밤은 조용합니다.", "image_prompt": "seoul at night"}]},
+        )  # fmt: skip
+        s.add(script)
+        s.flush()
+        script_id = script.id
+
+    body = {"script_id": script_id, "options": {"quality": "preview"}, "auto_publish": True}
+    r = client.post("/api/v1/renders", json={**body, "youtube": {"privacy_status": "unlisted", "tags": ["밤"]}})
+    assert r.status_code == 202, r.text
+    render_id = r.json()["id"]
+    with db.read_session() as s:
+        assert balance(s, user.id) == 1000 - 150
+    result = run(db, settings, "render", render_id)
+    assert result.status == "completed", result.error
+    with db.read_session() as s:
+        upload_job = s.scalar(select(Job).where(Job.kind == "upload", Job.parent_job_id == render_id))
+        assert upload_job is not None
+        upload_job_id = upload_job.id
+    assert run(db, settings, "upload", upload_job_id).status == "completed"
+    row = _row(db, upload_job_id)
+    assert row.privacy_status == "unlisted" and row.channel_ref_id == channel["id"] and row.video_id
+    assert row.video_id in fake_youtube.videos
+
+    # A user with no channel is refused before anything is charged.
+    loner = make_user()
+    with db.session() as s:
+        grant(s, loner.id, 500, reason="test credits", admin_id=admin.id)
+    lone_client = api_client(loner)
+    r = lone_client.post(
+        "/api/v1/renders", json={"topic": "혼자 사는 고양이", **{k: body[k] for k in ("options", "auto_publish")}}
+    )
+    assert r.status_code == 409 and r.json()["reason"] == "no_channel"
+    with db.read_session() as s:
+        assert balance(s, loner.id) == 500

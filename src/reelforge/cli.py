@@ -69,6 +69,17 @@ def serve(
     migrate.upgrade(db.engine)
     with db.session() as session:
         created = bootstrap_admin(session, settings.admin_email)
+        if created and settings.admin_starting_credits > 0:
+            from reelforge.credits.service import grant
+
+            # So a solo install can write and render right away; recorded in the ledger like any grant.
+            grant(
+                session,
+                created[0].id,
+                settings.admin_starting_credits,
+                reason="Starting credits for the first admin",
+                admin_id=created[0].id,
+            )
         from reelforge.accounts.service import purge as purge_sessions
 
         purge_sessions(session)  # expired sessions now; then a timer (accounts.maintenance) and logins purge
@@ -79,6 +90,8 @@ def serve(
             "This password is shown only once; change it after logging in."
         )
         console.print(f"  e-mail:   [bold]{user.email}[/bold]\n  password: [bold]{password}[/bold]")
+        if settings.admin_starting_credits > 0:
+            console.print(f"  credits:  {settings.admin_starting_credits} (REELFORGE_ADMIN_STARTING_CREDITS)")
     console.print(f"reelforge is serving at [link]http://{settings.host}:{settings.port}[/link]")
     from reelforge.jobs.pool import embedded_hooks
 

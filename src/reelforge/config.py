@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     admin_email: str = "admin@example.com"  # the first admin, created on first start
+    admin_starting_credits: int = Field(default=10000, ge=0, le=1_000_000)  # granted to that first admin
 
     # Database tuning
     sqlite_busy_timeout_ms: int = Field(default=15000, ge=0)

@@ -139,7 +139,7 @@ def retry_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUser
 @router.delete("/{job_id}", status_code=204, summary="Delete a finished job and its files")
 def delete_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings) -> Response:
     folder = service.delete_job(db, job_id, user_id=user.id, settings=settings)
-    run_after_commit(request, lambda: service.remove_folder(settings, folder))
+    run_after_commit(request, lambda: service.remove_job_files(settings, job_id, folder))
     return Response(status_code=204)
 
 
@@ -224,5 +224,5 @@ def admin_retry_job(
 @admin_router.delete("/{job_id}", status_code=204, summary="Delete any finished job and its files")
 def admin_delete_job(job_id: str, request: Request, db: DbSession, admin: AdminUser, settings: AppSettings) -> Response:
     folder = service.delete_job(db, job_id, user_id=None, settings=settings)
-    run_after_commit(request, lambda: service.remove_folder(settings, folder))
+    run_after_commit(request, lambda: service.remove_job_files(settings, job_id, folder))
     return Response(status_code=204)

@@ -173,7 +173,7 @@ def _act(request: Request, db: DbSession, settings: Any, job_id: str, action: st
             flash(request, _(request, "The job is queued again."), "success")
         elif action == "delete":
             folder = service.delete_job(db, job_id, user_id=user_id, settings=settings)
-            run_after_commit(request, lambda: service.remove_folder(settings, folder))
+            run_after_commit(request, lambda: service.remove_job_files(settings, job_id, folder))
             flash(request, _(request, "The job and its files were deleted."), "success")
             return redirect(request, base)
     except AppError as exc:

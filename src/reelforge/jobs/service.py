@@ -329,6 +329,14 @@ def delete_job(db: Session, job_id: str, *, user_id: str | None, settings: Setti
     return folder
 
 
+def remove_job_files(settings: Settings, job_id: str, folder: Path) -> None:
+    """After a deleted job's commit: its work folder and whatever it stored in the media store."""
+    from reelforge.render.service import delete_render_files
+
+    remove_folder(settings, folder)
+    delete_render_files(settings, job_id)
+
+
 def remove_folder(settings: Settings, folder: Path) -> None:
     """Remove a job's work folder, refusing anything outside the data folder."""
     root = settings.data_dir.resolve()

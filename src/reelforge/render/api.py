@@ -95,6 +95,7 @@ def create(
         topic=body.topic,
         idempotency_key=idempotency_key,
         folder_id=body.folder_id,
+        publish=(body.youtube or {}) if body.auto_publish else None,
     )
     return _created(request, settings, created)
 

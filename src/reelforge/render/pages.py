@@ -15,7 +15,7 @@ from reelforge.render.api import render_out
 from reelforge.render.options import QUALITIES, SUBTITLE_STYLES
 from reelforge.web import i18n
 from reelforge.web.auth import PageAdmin, PageUser
-from reelforge.web.deps import AppSettings, DbSession, run_after_commit
+from reelforge.web.deps import AppSettings, DbSession, FormFields, run_after_commit
 from reelforge.web.templating import add_admin_section, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -99,8 +99,8 @@ def new_page(
 
 
 @router.post("/renders/new", response_class=HTMLResponse)
-async def create_page(request: Request, db: DbSession, user: PageUser, settings: AppSettings) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+def create_page(request: Request, db: DbSession, user: PageUser, settings: AppSettings, fields: FormFields) -> Response:
+    form = {k: str(v) for k, v in fields.items()}
     script_id = form.get("script_id") or None
     topic = form.get("topic") or None
     try:
@@ -155,8 +155,10 @@ def job_page(request: Request, job_id: str, db: DbSession, user: PageUser, setti
 
 
 @router.post("/renders/{job_id}/again", response_class=HTMLResponse)
-async def again_page(request: Request, job_id: str, db: DbSession, user: PageUser, settings: AppSettings) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+def again_page(
+    request: Request, job_id: str, db: DbSession, user: PageUser, settings: AppSettings, fields: FormFields
+) -> Response:
+    form = {k: str(v) for k, v in fields.items()}
     try:
         created = service.render_again(db, user.id, settings, job_id, _options_from_form(form), None)
     except AppError as exc:

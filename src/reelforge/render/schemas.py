@@ -21,6 +21,13 @@ class RenderCreate(BaseModel):
         description="RenderOptions: type, language, voice, tts_provider, speed, subtitles, subtitle_position, "
         "music, music_file, music_volume, quality, orientation, transition_seconds",
     )
+    auto_publish: bool = Field(default=False, description="Upload to a YouTube channel when the render completes")
+    youtube: dict[str, Any] | None = Field(
+        default=None,
+        description="Publishing options for auto_publish: channel_id (default channel if omitted), title, "
+        "description, tags, category_id, privacy_status, publish_at, made_for_kids, contains_synthetic_media, "
+        "notify_subscribers",
+    )
 
 
 class RenderAgain(BaseModel):

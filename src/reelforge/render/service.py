@@ -134,7 +134,10 @@ def create_render(
     idempotency_key: str | None = None,
     folder_id: str | None = None,
     parent_job_id: str | None = None,
+    publish: dict[str, Any] | None = None,
 ) -> Created:
+    """Order a render. `publish` (auto-publish options, see youtube.service.validate_auto_publish)
+    chains an upload to the user's channel when the render completes."""
     from reelforge.credits import service as credits
     from reelforge.jobs import service as jobs
 
@@ -150,6 +153,12 @@ def create_render(
             return Created(job, created=False)
     if folder_id is not None:
         _check_folder(db, user_id, folder_id)
+    publish_options = None
+    if publish is not None:
+        from reelforge.youtube.service import validate_auto_publish
+
+        # Checked first (no channel, bad privacy/schedule): a 4xx before any script is ordered or charged.
+        publish_options = validate_auto_publish(db, user_id, publish)
     script: Script | None = None
     if script_id is not None:
         script = db.get(Script, script_id)
@@ -178,6 +187,9 @@ def create_render(
         request = scripts.make_request(settings, topic=topic or "", type=script_type, language=opts.language)
         script = scripts.create_script(db, user_id, request, settings).script
         title = request.topic
+    job_options: dict[str, Any] = {"render": opts.model_dump(), "source": "topic" if topic else "script"}
+    if publish_options is not None:
+        job_options.update(auto_publish=True, youtube=publish_options)
     price = credits.get_price(db, "video", opts.type)
     job = jobs.create_job(
         db,
@@ -185,7 +197,7 @@ def create_render(
         kind=KIND,
         type=opts.type,
         title=title,
-        options={"render": opts.model_dump(), "source": "topic" if topic else "script"},
+        options=job_options,
         price=price,
         description=f"Video ({opts.type}): {title[:80]}",
         idempotency_key=key,

@@ -18,7 +18,7 @@ from reelforge.scripts.models import Script
 from reelforge.scripts.schema import CLIP_SECONDS, SCENE_BOUNDS
 from reelforge.web import i18n
 from reelforge.web.auth import PageAdmin, PageUser
-from reelforge.web.deps import AppSettings, DbSession, run_after_commit
+from reelforge.web.deps import AppSettings, DbSession, FormFields, run_after_commit
 from reelforge.web.i18n import N_
 from reelforge.web.templating import add_admin_section, flash, redirect, render
 
@@ -211,10 +211,9 @@ def _script_view(
 
 
 @router.post("/scripts/{script_id}/save", response_class=HTMLResponse)
-async def save_script_form(
-    request: Request, script_id: str, db: DbSession, user: PageUser, settings: AppSettings
+def save_script_form(
+    request: Request, script_id: str, db: DbSession, user: PageUser, settings: AppSettings, form: FormFields
 ) -> Response:
-    form = await request.form()
 
     def texts(name: str) -> list[str]:
         return [str(v) for v in form.getlist(name)]

@@ -32,7 +32,21 @@ async def _form_csrf(request: Request) -> str:
     return value if isinstance(value, str) else ""
 
 
-async def optional_principal(request: Request, db: DbSession) -> Principal | None:
+async def sent_csrf_token(request: Request) -> str:
+    """The CSRF token an unsafe request carries (header or form field).
+
+    Async only because reading a form needs `await`; the database work happens in the sync
+    `optional_principal`, which FastAPI runs in the thread pool. A dependency that queried the
+    database on the event loop would block every other request while SQLite waits for its lock.
+    """
+    if request.method in SAFE_METHODS:
+        return ""
+    return request.headers.get(CSRF_HEADER) or await _form_csrf(request)
+
+
+def optional_principal(
+    request: Request, db: DbSession, sent_csrf: Annotated[str, Depends(sent_csrf_token)]
+) -> Principal | None:
     """Who is calling, or None. Raises 403 for a cookie-authenticated unsafe request without CSRF."""
     if hasattr(request.state, "principal"):  # resolved already in this request
         cached: Principal | None = request.state.principal
@@ -49,8 +63,7 @@ async def optional_principal(request: Request, db: DbSession) -> Principal | Non
             principal = resolve_session(db, cookie)
         if principal is not None and request.method not in SAFE_METHODS:
             assert principal.session is not None
-            sent = request.headers.get(CSRF_HEADER) or await _form_csrf(request)
-            if not sent or not hmac.compare_digest(sent, principal.session.csrf_token):
+            if not sent_csrf or not hmac.compare_digest(sent_csrf, principal.session.csrf_token):
                 raise Forbidden("Missing or wrong CSRF token; reload the page and try again.")
     request.state.principal = principal
     return principal

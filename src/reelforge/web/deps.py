@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from reelforge.config import Settings
 from reelforge.db.engine import Database
@@ -39,6 +40,12 @@ def run_after_commit(request: Request, callback: Callable[[], object]) -> None:
     request.state.after_commit.append(callback)
 
 
+async def form_data(request: Request) -> FormData:
+    """The parsed form, so handlers that touch the database can stay sync (run in the thread pool)."""
+    return await request.form()
+
+
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
+FormFields = Annotated[FormData, Depends(form_data)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 AppDatabase = Annotated[Database, Depends(get_database)]
