@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelforge.errors import AppError
@@ -115,6 +115,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
         log.warning("integrity error: %s", exc.orig)
         return problem(request, 409, "Conflict", "The change conflicts with existing data.")
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        # The database refused a value the validators let through (PostgreSQL: a NUL character in
+        # text, a number out of range). The client sent it, so it is a 422, not our 500.
+        log.warning("database refused a value: %s", exc.orig)
+        return problem(
+            request,
+            422,
+            "Invalid input",
+            "A value was refused: text must not contain NUL characters and numbers must be in range.",
+        )
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> Response:
