@@ -19,6 +19,7 @@ import tempfile
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 FAMILY = "Noto Sans CJK KR"
 KR_FACE_INDEX = 1  # index of "Noto Sans CJK KR" in NotoSansCJK-Regular.ttc
@@ -78,18 +79,22 @@ def korean_font_path(cache_dir: Path) -> Path:
         from fontTools.ttLib import TTCollection
 
         collection = TTCollection(str(collection_path()))
-        font = collection.fonts[kr_face_index()]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        os.close(fd)
-        try:
-            font.save(tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        save_font_atomically(collection.fonts[kr_face_index()], target)
     return target
+
+
+def save_font_atomically(font: Any, target: Path) -> None:
+    """Write a fontTools font next to `target` and rename it into place (readers never see half a file)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        font.save(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def pil_font(size: int):  # type: ignore[no-untyped-def]

@@ -13,16 +13,16 @@ that is writable, else in `<data dir>/cache/fonts/`.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
+
+# One place knows where the font wheel's collection is and which face is Korean.
+from reelforge.render.fonts import collection_path, kr_face_index, save_font_atomically
 
 log = logging.getLogger(__name__)
 
 FONT_NAME = "noto-sans-kr-v1.woff2"  # bump the version when the subset changes (served immutable)
 PACKAGE_CACHE = Path(__file__).with_name("static") / "fonts" / "build"
-KR_FACE = "Noto Sans CJK KR"
 
 _RANGES = [
     (0x0020, 0x007E),  # Basic Latin
@@ -50,9 +50,7 @@ def unicodes() -> list[int]:
 
 
 def source_path() -> Path:
-    import noto_cjk_sans_otc
-
-    return Path(str(noto_cjk_sans_otc.FONT_PATH))
+    return collection_path()
 
 
 def _candidates(data_dir: Path | None) -> list[Path]:
@@ -75,7 +73,7 @@ def build_font(target: Path) -> Path:
     from fontTools.ttLib import TTCollection
 
     collection = TTCollection(str(source_path()))
-    font = next(f for f in collection.fonts if f["name"].getDebugName(1) == KR_FACE)
+    font = collection.fonts[kr_face_index()]
     options = subset.Options()
     options.flavor = "woff2"
     options.layout_features = ["*"]
@@ -86,16 +84,7 @@ def build_font(target: Path) -> Path:
     subsetter.populate(unicodes=unicodes())
     subsetter.subset(font)
     font.flavor = "woff2"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        font.save(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_font_atomically(font, target)
     return target
 
 
