@@ -22,7 +22,14 @@ def test_healthz_and_readyz(client) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_openapi_docs_served(client) -> None:  # type: ignore[no-untyped-def]
-    assert client.get("/api/docs").status_code == 200
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    # Offline: every asset of the docs page is served by us, nothing from a CDN.
+    assert "cdn.jsdelivr.net" not in page.text and "https://" not in page.text
+    for asset in ("/api/docs-assets/swagger-ui-bundle.js", "/api/docs-assets/swagger-ui.css"):
+        assert asset in page.text
+        got = client.get(asset)
+        assert got.status_code == 200 and len(got.content) > 100_000
     spec = client.get("/api/openapi.json").json()
     assert "/api/v1/meta" in spec["paths"]
 

@@ -85,7 +85,7 @@ def create_app(
         title="reelforge",
         version=__version__,
         description="Self-hostable AI video studio: scripts, renders, credits and YouTube publishing.",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from local assets: the studio must work with no network
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
@@ -97,8 +97,33 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(api_router())
+    _mount_api_docs(app)
     _mount_pages(app)
     return app
+
+
+def _mount_api_docs(app: FastAPI) -> None:
+    """Swagger UI at /api/docs with its JS/CSS from the fastapi-offline wheel (FastAPI's default
+    page loads them from a CDN, which an offline install cannot reach)."""
+    from pathlib import Path
+
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = Path(fastapi_offline.__file__).with_name("static")
+    app.mount("/api/docs-assets", StaticFiles(directory=assets), name="api-docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="reelforge API",
+            swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
 
 def _mount_pages(app: FastAPI) -> None:
