@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from reelforge.accounts.models import User
 from reelforge.credits import schemas
@@ -133,28 +134,36 @@ def _common(request: Request) -> dict[str, Any]:
 # ================================================================== the creator's pages
 @router.get("/credits", response_class=HTMLResponse)
 def credits_home(request: Request, user: PageUser, db: DbSession) -> Response:
+    return render(request, "credits/index.html", _home_context(request, db, user.id))
+
+
+def _home_context(
+    request: Request,
+    db: Session,
+    user_id: str,
+    *,
+    idempotency_key: str = "",
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What /credits shows: balance, prices, recent history, the user's requests and the top-up form."""
     lo, hi = svc.topup_bounds(db)
-    recent, _next = svc.history_page(db, user.id, svc.HistoryFilter(), limit=8)
-    requests = svc.list_requests(db, user_id=user.id, limit=20)
-    pending = sum(1 for r in requests if r.status == "pending")
-    return render(
-        request,
-        "credits/index.html",
-        {
-            **_common(request),
-            "balance": svc.balance(db, user.id),
-            "prices": svc.get_prices(db),
-            "recent": recent,
-            "requests": requests,
-            "pending": pending,
-            "max_pending": svc.TOPUP_MAX_PENDING,
-            "topup_min": lo,
-            "topup_max": hi,
-            "idempotency_key": secrets.token_urlsafe(16),
-            "values": {},
-            "errors": {},
-        },
-    )
+    recent, _next = svc.history_page(db, user_id, svc.HistoryFilter(), limit=8)
+    requests = svc.list_requests(db, user_id=user_id, limit=20)
+    return {
+        **_common(request),
+        "balance": svc.balance(db, user_id),
+        "prices": svc.get_prices(db),
+        "recent": recent,
+        "requests": requests,
+        "pending": sum(1 for r in requests if r.status == "pending"),
+        "max_pending": svc.TOPUP_MAX_PENDING,
+        "topup_min": lo,
+        "topup_max": hi,
+        "idempotency_key": idempotency_key or secrets.token_urlsafe(16),
+        "values": values or {},
+        "errors": errors or {},
+    }
 
 
 @router.post("/credits/topups", response_class=HTMLResponse)
@@ -187,27 +196,15 @@ def credits_topup_submit(
         field = str(exc.extra.get("field") or "_form")
         if field not in ("amount", "note"):
             field = "_form"
-        requests = svc.list_requests(db, user_id=user.id, limit=20)
-        recent, _next = svc.history_page(db, user.id, svc.HistoryFilter(), limit=8)
-        return render(
+        context = _home_context(
             request,
-            "credits/index.html",
-            {
-                **_common(request),
-                "balance": svc.balance(db, user.id),
-                "prices": svc.get_prices(db),
-                "recent": recent,
-                "requests": requests,
-                "pending": sum(1 for r in requests if r.status == "pending"),
-                "max_pending": svc.TOPUP_MAX_PENDING,
-                "topup_min": lo,
-                "topup_max": hi,
-                "idempotency_key": idempotency_key or secrets.token_urlsafe(16),
-                "values": {"amount": amount, "note": note},
-                "errors": {field: error_message(request, exc)},
-            },
-            status_code=exc.status,
+            db,
+            user.id,
+            idempotency_key=idempotency_key,
+            values={"amount": amount, "note": note},
+            errors={field: error_message(request, exc)},
         )
+        return render(request, "credits/index.html", context, status_code=exc.status)
     if existed:
         flash(request, _(request, "This request was already sent."), "info")
     else:
