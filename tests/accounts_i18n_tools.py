@@ -71,7 +71,7 @@ def extract() -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    from reelforge.web import i18n
+    from reelforge import i18n
 
     ko = i18n.get_translations("ko")
     for msgid, where in extract().items():

@@ -16,7 +16,8 @@ import uuid
 from typing import Any
 
 from reelforge.db.engine import Database
-from reelforge.jobs.context import JobContext, PermanentError, TransientError
+from reelforge.errors import PermanentError, TransientError
+from reelforge.jobs.context import JobContext
 from reelforge.jobs.models import Job
 from reelforge.jobs.registry import Step, WorkKind, register
 

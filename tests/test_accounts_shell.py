@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request
 from fontTools.ttLib import TTFont
 from starlette.requests import Request as StarletteRequest
 
-from reelforge.web import i18n
+from reelforge import i18n
+from reelforge.i18n.compile import compile_catalogs
 from reelforge.web.auth import PageAdmin, PageUser
-from reelforge.web.i18n_compile import compile_catalogs
 from reelforge.web.templating import render
 from tests.accounts_i18n_tools import extract
 

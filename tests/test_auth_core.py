@@ -70,6 +70,7 @@ def test_session_expiry_sliding_and_end(db, make_user) -> None:  # type: ignore[
     with db.session() as s:
         p = sessions.resolve_session(s, new.token, now=t0 + timedelta(minutes=5))
         assert p is not None and p.user.id == user.id
+    db.deferred.flush()  # the slide is a deferred write: reads never take the write lock
     with db.read_session() as s:
         row = s.get(Session, new.session.id)
         assert row is not None and row.expires_at > t0 + sessions.SESSION_LIFETIME  # slid forward

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from reelforge.config import Settings
-from reelforge.jobs.context import JobCancelled, LocalContext, PermanentError, TransientError
+from reelforge.errors import JobCancelled, PermanentError, TransientError
+from reelforge.jobs.context import LocalContext
 from reelforge.providers.image import OfflineArtist, OpenAIImages, image_provider
 from reelforge.providers.tts import AzureSpeech, EspeakSpeech, OpenAISpeech, parse_wav, speech_provider, wav_seconds
 from reelforge.providers.video import OfflineClipMaker, OpenAIVideos

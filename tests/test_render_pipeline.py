@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from reelforge.config import Settings
-from reelforge.jobs.context import JobCancelled, LocalContext
+from reelforge.errors import JobCancelled
+from reelforge.jobs.context import LocalContext
 from reelforge.render import probe as probes
 from reelforge.render.compose import compose
 from reelforge.render.options import RenderOptions

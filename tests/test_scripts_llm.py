@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reelforge.config import Settings
-from reelforge.jobs.context import PermanentError, TransientError
+from reelforge.errors import PermanentError, TransientError
 from reelforge.providers.llm import OpenAIScriptWriter, ScriptRequest, get_script_writer, provider_name
 from reelforge.scripts import prompts
 from tests.stubs.openai_stub import OpenAIStub

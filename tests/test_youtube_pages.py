@@ -122,7 +122,7 @@ def test_korean_pages(cookie_client: Any, make_user: Any) -> None:
 
 
 def test_every_youtube_string_has_a_korean_translation() -> None:
-    with (ROOT / "web/locales/ko/LC_MESSAGES/youtube.po").open("rb") as fh:
+    with (ROOT / "i18n/locales/ko/LC_MESSAGES/youtube.po").open("rb") as fh:
         ko = read_po(fh)
     missing = []
     for path in sorted((ROOT / "web/templates/youtube").glob("*.html")):

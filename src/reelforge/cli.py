@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from reelforge.config import Settings, get_settings
+from reelforge.config import get_settings
 from reelforge.db import migrate
-from reelforge.db.engine import Database
+from reelforge.db.engine import open_database
 
 app = typer.Typer(
     help="reelforge: a self-hostable AI video studio for YouTube creators.",
@@ -27,15 +27,6 @@ app.add_typer(sessions_app, name="sessions")
 
 console = Console()
 err = Console(stderr=True)
-
-
-def open_database(settings: Settings) -> Database:
-    settings.ensure_data_dir()
-    return Database(
-        settings.resolved_database_url,
-        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-        pool_size=settings.db_pool_size,
-    )
 
 
 @app.command()

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
 
     # Database tuning
     sqlite_busy_timeout_ms: int = Field(default=15000, ge=0)
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(default=10, ge=1, le=200)  # also the number of requests served at once
+    http_queue_wait_seconds: float = Field(default=15.0, gt=0, le=300)  # beyond: 503 + Retry-After
+    http_max_waiting: int = Field(default=2000, ge=1, le=100_000)  # queued requests beyond: 503 at once
 
     # Jobs
     broker_url: str = ""  # redis://... switches to distributed mode (Dramatiq)

@@ -1,4 +1,10 @@
-"""Domain errors. Services raise these; HTTP and CLI layers translate them."""
+"""Errors shared by every layer.
+
+`AppError` and its subclasses are domain errors: services raise them, HTTP and CLI layers
+translate them. `JobCancelled`, `TransientError` and `PermanentError` are what a piece of
+work (a job step, a provider call) raises to tell the job runner what happened; they live
+here so providers and clients need not import the job runtime.
+"""
 
 from __future__ import annotations
 
@@ -50,3 +56,15 @@ class PaymentRequired(AppError):
 class TooManyRequests(AppError):
     status = 429
     title = "Too many requests"
+
+
+class JobCancelled(Exception):
+    """Raised inside a step when the user asked to cancel; the runner marks the job cancelled."""
+
+
+class TransientError(Exception):
+    """A failure worth retrying with backoff (timeouts, HTTP 429/5xx from a provider)."""
+
+
+class PermanentError(Exception):
+    """A failure retrying cannot fix (bad input, 4xx from a provider); the job fails at once."""

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from reelforge import i18n
 from reelforge.accounts import service
 from reelforge.accounts.http import (
     LocalizedRoute,
@@ -46,10 +47,9 @@ from reelforge.accounts.schemas import (
 )
 from reelforge.accounts.sessions import resolve_session
 from reelforge.errors import Conflict
-from reelforge.web import i18n
+from reelforge.i18n import N_
 from reelforge.web.auth import SESSION_COOKIE, AdminUser, CurrentPrincipal
 from reelforge.web.deps import DbSession
-from reelforge.web.i18n import N_
 
 router = APIRouter(route_class=LocalizedRoute)
 auth = APIRouter(prefix="/auth", tags=["auth"], route_class=LocalizedRoute)
@@ -79,7 +79,7 @@ def signup(body: SignUpIn, request: Request, db: DbSession) -> UserOut:
         ip=client_ip(request),
         user_agent=user_agent(request),
     )
-    send_verification_after_commit(request, user, token)
+    send_verification_after_commit(db, request, user, token)
     return UserOut.model_validate(user)
 
 
@@ -143,7 +143,7 @@ def resend_verification(principal: CurrentPrincipal, request: Request, db: DbSes
         raise Conflict("This e-mail address is already verified.")
     token = service.issue_verification(db, user, throttle=True)
     service.log_activity(db, user.id, "verification_sent", ip=client_ip(request), user_agent=user_agent(request))
-    send_verification_after_commit(request, user, token)
+    send_verification_after_commit(db, request, user, token)
     return MessageOut(detail=_t(request, N_("We sent you a new verification e-mail.")))
 
 
@@ -156,7 +156,7 @@ def resend_verification(principal: CurrentPrincipal, request: Request, db: DbSes
 def password_reset(body: EmailIn, request: Request, db: DbSession) -> MessageOut:
     found = service.request_password_reset(db, body.email, ip=client_ip(request))
     if found is not None:
-        send_reset_after_commit(request, *found)
+        send_reset_after_commit(db, request, *found)
     return MessageOut(detail=_t(request, N_("If an account uses this address, we sent it a reset link.")))
 
 

@@ -8,15 +8,16 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 
+from reelforge import i18n
 from reelforge.accounts import mail
 from reelforge.accounts.models import User
 from reelforge.config import Settings
+from reelforge.db.outbox import after_commit
 from reelforge.errors import AppError
-from reelforge.web import i18n
+from reelforge.i18n import N_
 from reelforge.web.auth import SESSION_COOKIE
-from reelforge.web.deps import run_after_commit
-from reelforge.web.i18n import N_
 
 SESSION_COOKIE_MAX_AGE = 400 * 24 * 3600  # the server-side sliding expiry is what counts
 
@@ -55,16 +56,16 @@ def mail_locale(request: Request, user: User) -> str:
     return i18n.normalize_locale(user.locale) or i18n.request_locale(request)
 
 
-def send_verification_after_commit(request: Request, user: User, token: str) -> None:
+def send_verification_after_commit(db: Session, request: Request, user: User, token: str) -> None:
     settings = settings_of(request)
     message, link = mail.verification_message(settings, user.email, token, mail_locale(request, user))
-    run_after_commit(request, lambda: mail.deliver(settings, message, link=link))
+    after_commit(db, lambda: mail.deliver(settings, message, link=link))
 
 
-def send_reset_after_commit(request: Request, user: User, token: str) -> None:
+def send_reset_after_commit(db: Session, request: Request, user: User, token: str) -> None:
     settings = settings_of(request)
     message, link = mail.reset_message(settings, user.email, token, mail_locale(request, user))
-    run_after_commit(request, lambda: mail.deliver(settings, message, link=link))
+    after_commit(db, lambda: mail.deliver(settings, message, link=link))
 
 
 # ------------------------------------------------------------------ translated messages

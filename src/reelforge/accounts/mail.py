@@ -8,7 +8,7 @@ User and password are URL-decoded. `REELFORGE_SMTP_CA_FILE` adds a CA to trust (
 relays). With no URL (the default), every message is written as an `.eml` file (0600)
 under `<data dir>/outbox/` and its link is logged, so a fresh install works offline.
 
-Mail is sent after the request's commit (`run_after_commit`); a sending failure is logged
+Mail is sent after the request's commit (`reelforge.db.outbox.after_commit`); a sending failure is logged
 and never undoes the committed work (the user can ask for the mail again).
 """
 
@@ -25,8 +25,8 @@ from email.utils import formataddr, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from reelforge import i18n
 from reelforge.config import Settings
-from reelforge.web import i18n
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypedDict
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from reelforge import i18n
 from reelforge.accounts import service
 from reelforge.accounts.http import (
     clear_session_cookie,
@@ -25,10 +26,9 @@ from reelforge.accounts.http import (
 )
 from reelforge.accounts.sessions import resolve_session
 from reelforge.errors import AppError, Conflict, InvalidInput, TooManyRequests
-from reelforge.web import i18n
+from reelforge.i18n import N_
 from reelforge.web.auth import SESSION_COOKIE, OptionalPageUser, PageAdmin, PageUser
-from reelforge.web.deps import DbSession
-from reelforge.web.i18n import N_
+from reelforge.web.deps import DbSession, WriteSession
 from reelforge.web.templating import (
     check_anonymous_csrf,
     flash,
@@ -99,7 +99,7 @@ def signup_submit(
         except AppError as exc:
             errors = field_errors(exc, lang)
         else:
-            send_verification_after_commit(request, user, token)
+            send_verification_after_commit(db, request, user, token)
             return render(request, "auth/check_email.html", {"email": user.email})
     return render(request, "auth/signup.html", {"values": values, "errors": errors}, status_code=422)
 
@@ -181,7 +181,7 @@ def logout_submit(request: Request, db: DbSession, principal: OptionalPageUser) 
 # ================================================================== e-mail verification
 @router.get("/verify", response_class=HTMLResponse)
 def verify_page(
-    request: Request, db: DbSession, principal: OptionalPageUser, token: Annotated[str, Query(max_length=500)] = ""
+    request: Request, db: WriteSession, principal: OptionalPageUser, token: Annotated[str, Query(max_length=500)] = ""
 ) -> Response:
     try:
         user = service.verify_email(db, token, ip=client_ip(request))
@@ -206,7 +206,7 @@ def verify_resend(
             flash(request, translate(request, exc.detail), "warning")
             return redirect(request, safe_next(next))
         service.log_activity(db, user.id, "verification_sent", **_meta(request))
-        send_verification_after_commit(request, user, token)
+        send_verification_after_commit(db, request, user, token)
         flash(
             request, translate(request, "We sent a new verification e-mail to %(email)s.", email=user.email), "success"
         )
@@ -234,7 +234,7 @@ def forgot_submit(request: Request, db: DbSession, email: Text = "", csrf_token:
         )
     found = service.request_password_reset(db, email, ip=client_ip(request))
     if found is not None:
-        send_reset_after_commit(request, *found)
+        send_reset_after_commit(db, request, *found)
     return render(request, "auth/forgot_sent.html", {"email": email.strip()})
 
 
@@ -566,5 +566,5 @@ def admin_resend(request: Request, db: DbSession, admin: PageAdmin, user_id: str
         token = service.admin_resend_verification(db, _ctx(request, admin), target)
     except (Conflict, TooManyRequests) as exc:
         return _back(request, user_id, exc.detail, "error")
-    send_verification_after_commit(request, target, token)
+    send_verification_after_commit(db, request, target, token)
     return _back(request, user_id, "A new verification e-mail was sent.")

@@ -39,7 +39,7 @@ from reelforge.accounts.sessions import (
 from reelforge.accounts.tokens import new_token, token_hash
 from reelforge.db.base import utcnow
 from reelforge.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
-from reelforge.web.i18n import N_
+from reelforge.i18n import N_
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024

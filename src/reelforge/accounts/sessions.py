@@ -6,6 +6,7 @@ leaked database does not leak live sessions. Takes a session, never commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session as DbSession
 from reelforge.accounts.models import ApiToken, Session, User, UserSession
 from reelforge.accounts.tokens import new_token, token_hash
 from reelforge.db.base import utcnow
+from reelforge.db.engine import database_of
 
 SESSION_LIFETIME = timedelta(days=14)  # sliding: extended on activity
 ACTIVITY_WRITE_INTERVAL = timedelta(minutes=1)  # last-activity writes at most once a minute
@@ -79,11 +81,34 @@ def resolve_session(db: DbSession, token: str, *, now: datetime | None = None, t
     if session.expires_at <= now or not user.is_active:
         return None
     if touch and now - session.last_seen_at >= ACTIVITY_WRITE_INTERVAL:
-        session.last_seen_at = now
-        session.expires_at = now + SESSION_LIFETIME
-        if session.history_id:
-            db.execute(update(UserSession).where(UserSession.id == session.history_id).values(last_activity_at=now))
+        _touch_later(db, f"session:{session.id}", _session_touch(session.id, session.history_id, now))
     return Principal(user=user, via="session", session=session)
+
+
+def _touch_later(db: DbSession, key: str, write: Callable[[DbSession], None]) -> None:
+    """Last-activity writes leave the request: a read stays a read (no write lock), and
+    the database's deferred writer applies them in one short batch a moment later."""
+    database_of(db).deferred.add(key, write)
+
+
+def _session_touch(session_id: str, history_id: str | None, now: datetime) -> Callable[[DbSession], None]:
+    def write(db: DbSession) -> None:
+        db.execute(
+            update(Session)
+            .where(Session.id == session_id, Session.last_seen_at < now)
+            .values(last_seen_at=now, expires_at=now + SESSION_LIFETIME)
+        )
+        if history_id:
+            db.execute(update(UserSession).where(UserSession.id == history_id).values(last_activity_at=now))
+
+    return write
+
+
+def _token_touch(token_id: str, now: datetime) -> Callable[[DbSession], None]:
+    def write(db: DbSession) -> None:
+        db.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+
+    return write
 
 
 def end_session(db: DbSession, session: Session, *, now: datetime | None = None) -> None:
@@ -145,5 +170,5 @@ def resolve_api_token(db: DbSession, plain: str, *, now: datetime | None = None)
     if api_token.revoked_at is not None or not user.is_active:
         return None
     if api_token.last_used_at is None or now - api_token.last_used_at >= ACTIVITY_WRITE_INTERVAL:
-        api_token.last_used_at = now
+        _touch_later(db, f"token:{api_token.id}", _token_touch(api_token.id, now))
     return Principal(user=user, via="token", api_token=api_token)

@@ -18,8 +18,9 @@ from reelforge.credits import notify, schemas
 from reelforge.credits import service as svc
 from reelforge.credits.models import ChargeRequest, CreditHistory
 from reelforge.db.engine import Database
+from reelforge.db.outbox import after_commit
 from reelforge.web.auth import AdminUser, CurrentUser
-from reelforge.web.deps import AppDatabase, DbSession, run_after_commit
+from reelforge.web.deps import AppDatabase, DbSession
 
 router = APIRouter(prefix="/credits", tags=["credits"])
 admin_router = APIRouter(prefix="/admin/credits", tags=["admin: credits"])
@@ -224,7 +225,7 @@ def _mail_decision(request: Request, db: DbSession, req: ChargeRequest, approved
         balance=owner.credits,
     )
     settings = request.app.state.settings
-    run_after_commit(request, lambda: notify.send_topup_decision(settings, message))
+    after_commit(db, lambda: notify.send_topup_decision(settings, message))
 
 
 @admin_router.get("/topups", response_model=list[schemas.AdminTopup], summary="Top-up queue: pending first")

@@ -1,7 +1,7 @@
 """E-mails of the credits domain: a top-up request was approved or rejected.
 
 Sent through the accounts domain's mailer (SMTP, or an .eml in data/outbox) after the
-deciding transaction commits (`run_after_commit`), in the user's language (the strings
+deciding transaction commits (`reelforge.db.outbox.after_commit`), in the user's language (the strings
 are in credits.po). `mail.deliver` logs failures and never raises: the decision is
 committed already, and the user also sees it on the credits page.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from reelforge import i18n
 from reelforge.accounts import mail
 from reelforge.config import Settings
-from reelforge.web import i18n
 
 
 @dataclass(frozen=True)

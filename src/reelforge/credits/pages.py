@@ -14,13 +14,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from reelforge import i18n
 from reelforge.accounts.models import User
 from reelforge.credits import schemas
 from reelforge.credits import service as svc
 from reelforge.credits.api import _mail_decision
 from reelforge.credits.models import ChargeRequest
 from reelforge.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
-from reelforge.web import i18n
 from reelforge.web.auth import PageAdmin, PageUser
 from reelforge.web.deps import DbSession
 from reelforge.web.templating import activity_labels, add_admin_section, flash, redirect, render

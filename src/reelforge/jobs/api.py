@@ -11,7 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
+from reelforge.db.outbox import after_commit
 from reelforge.jobs import events, service
 from reelforge.jobs.dispatch import dispatch
 from reelforge.jobs.runner import signal_cancel
@@ -28,7 +30,7 @@ from reelforge.jobs.schemas import (
     WorkerOut,
 )
 from reelforge.web.auth import AdminUser, CurrentUser
-from reelforge.web.deps import AppDatabase, AppSettings, DbSession, run_after_commit
+from reelforge.web.deps import AppDatabase, AppSettings, DbSession
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 admin_router = APIRouter(prefix="/admin/jobs", tags=["admin"])
@@ -52,12 +54,12 @@ def _sse(stream: object) -> StreamingResponse:
     return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)  # type: ignore[arg-type]
 
 
-def _after_cancel(request: Request, job_id: str) -> None:
+def _after_cancel(db: Session, job_id: str) -> None:
     def wake() -> None:
         signal_cancel(job_id)
         events.notify(job_id)
 
-    run_after_commit(request, wake)
+    after_commit(db, wake)
 
 
 # --------------------------------------------------------------------------- own jobs
@@ -124,7 +126,7 @@ def my_job_events(
 @router.post("/{job_id}/cancel", response_model=CancelOut, summary="Cancel a waiting or running job")
 def cancel_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUser) -> CancelOut:
     result = service.cancel_job(db, job_id, user_id=user.id)
-    _after_cancel(request, job_id)
+    _after_cancel(db, job_id)
     return CancelOut(id=job_id, result=result, status="cancelled" if result == "cancelled" else "processing")
 
 
@@ -132,14 +134,14 @@ def cancel_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUse
 def retry_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings) -> JobOut:
     job = service.retry_job(db, job_id, user_id=user.id, settings=settings)
     kind = job.kind
-    run_after_commit(request, lambda: dispatch(settings, kind, job_id))
+    after_commit(db, lambda: dispatch(settings, kind, job_id))
     return JobOut.model_validate(job)
 
 
 @router.delete("/{job_id}", status_code=204, summary="Delete a finished job and its files")
 def delete_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings) -> Response:
     folder = service.delete_job(db, job_id, user_id=user.id, settings=settings)
-    run_after_commit(request, lambda: service.remove_job_files(settings, job_id, folder))
+    after_commit(db, lambda: service.remove_job_files(settings, job_id, folder))
     return Response(status_code=204)
 
 
@@ -207,7 +209,7 @@ def admin_job_events(
 @admin_router.post("/{job_id}/cancel", response_model=CancelOut, summary="Cancel any job")
 def admin_cancel_job(job_id: str, request: Request, db: DbSession, admin: AdminUser) -> CancelOut:
     result = service.cancel_job(db, job_id, user_id=None)
-    _after_cancel(request, job_id)
+    _after_cancel(db, job_id)
     return CancelOut(id=job_id, result=result, status="cancelled" if result == "cancelled" else "processing")
 
 
@@ -217,12 +219,12 @@ def admin_retry_job(
 ) -> AdminJobOut:
     job = service.retry_job(db, job_id, user_id=None, settings=settings)
     kind = job.kind
-    run_after_commit(request, lambda: dispatch(settings, kind, job_id))
+    after_commit(db, lambda: dispatch(settings, kind, job_id))
     return AdminJobOut.model_validate(job)
 
 
 @admin_router.delete("/{job_id}", status_code=204, summary="Delete any finished job and its files")
 def admin_delete_job(job_id: str, request: Request, db: DbSession, admin: AdminUser, settings: AppSettings) -> Response:
     folder = service.delete_job(db, job_id, user_id=None, settings=settings)
-    run_after_commit(request, lambda: service.remove_job_files(settings, job_id, folder))
+    after_commit(db, lambda: service.remove_job_files(settings, job_id, folder))
     return Response(status_code=204)

@@ -20,20 +20,9 @@ from pathlib import Path
 from typing import Protocol
 
 from reelforge.config import Settings
+from reelforge.errors import JobCancelled, TransientError
 
 log = logging.getLogger(__name__)
-
-
-class JobCancelled(Exception):
-    """Raised inside a step when the user asked to cancel; the runner marks the job cancelled."""
-
-
-class TransientError(Exception):
-    """A failure worth retrying with backoff (timeouts, HTTP 429/5xx from a provider)."""
-
-
-class PermanentError(Exception):
-    """A failure retrying cannot fix (bad input, 4xx from a provider); the job fails at once."""
 
 
 class JobContext(Protocol):

@@ -1,7 +1,7 @@
 """Hand new work to whatever runs it: the embedded pool of this process, or Dramatiq.
 
 Call `dispatch` only after the transaction that created the record committed
-(`run_after_commit(request, lambda: dispatch(settings, "render", job.id))`): a worker
+(`after_commit(db, lambda: dispatch(settings, "render", job.id))`): a worker
 must find the row when the message arrives. Dispatch never raises: the row is the
 system of record, and work whose message was lost is picked up anyway (embedded pools
 poll the database; Dramatiq workers re-send work pending for too long).

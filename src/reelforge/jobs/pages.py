@@ -10,16 +10,17 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from reelforge import i18n
 from reelforge.accounts.models import User
+from reelforge.db.outbox import after_commit
 from reelforge.errors import AppError, Conflict, TooManyRequests
+from reelforge.i18n import N_
 from reelforge.jobs import events, service
 from reelforge.jobs.dispatch import dispatch
 from reelforge.jobs.models import JOB_STATUSES
 from reelforge.jobs.runner import signal_cancel
-from reelforge.web import i18n
 from reelforge.web.auth import PageAdmin, PageUser
-from reelforge.web.deps import AppSettings, DbSession, run_after_commit
-from reelforge.web.i18n import N_
+from reelforge.web.deps import AppSettings, DbSession
 from reelforge.web.templating import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -158,7 +159,7 @@ def _act(request: Request, db: DbSession, settings: Any, job_id: str, action: st
                 signal_cancel(job_id)
                 events.notify(job_id)
 
-            run_after_commit(request, wake)
+            after_commit(db, wake)
             flash(
                 request,
                 _(request, "Cancelled; the credits were returned.")
@@ -169,11 +170,11 @@ def _act(request: Request, db: DbSession, settings: Any, job_id: str, action: st
         elif action == "retry":
             job = service.retry_job(db, job_id, user_id=user_id, settings=settings)
             kind = job.kind
-            run_after_commit(request, lambda: dispatch(settings, kind, job_id))
+            after_commit(db, lambda: dispatch(settings, kind, job_id))
             flash(request, _(request, "The job is queued again."), "success")
         elif action == "delete":
             folder = service.delete_job(db, job_id, user_id=user_id, settings=settings)
-            run_after_commit(request, lambda: service.remove_job_files(settings, job_id, folder))
+            after_commit(db, lambda: service.remove_job_files(settings, job_id, folder))
             flash(request, _(request, "The job and its files were deleted."), "success")
             return redirect(request, base)
     except AppError as exc:

@@ -45,8 +45,9 @@ from sqlalchemy.orm import Session
 from reelforge.config import Settings
 from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
+from reelforge.errors import JobCancelled, PermanentError, TransientError
 from reelforge.jobs import events
-from reelforge.jobs.context import JobCancelled, PermanentError, TransientError, run_killable
+from reelforge.jobs.context import run_killable
 from reelforge.jobs.models import Job, JobLog
 from reelforge.jobs.registry import Step, Table, WorkKind, find_kind, get_kind
 from reelforge.scripts.models import Script, ScriptLog

@@ -92,7 +92,7 @@ def create_job(
 ) -> Job:
     """Create a pending job (checking limits), and debit `price` for it in the same transaction.
 
-    The caller dispatches it after commit: `run_after_commit(request, lambda: dispatch(settings, kind, job.id))`.
+    The caller dispatches it after commit: `after_commit(db, lambda: dispatch(settings, kind, job.id))`.
     """
     check_user_limits(db, user_id, settings)
     job = Job(

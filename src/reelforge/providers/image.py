@@ -26,7 +26,7 @@ from typing import Protocol
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from reelforge.config import Settings
-from reelforge.jobs.context import PermanentError, TransientError
+from reelforge.errors import PermanentError, TransientError
 
 RGB = tuple[int, int, int]
 

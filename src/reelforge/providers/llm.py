@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reelforge.config import Settings
-from reelforge.jobs.context import JobCancelled, PermanentError, TransientError
+from reelforge.errors import JobCancelled, PermanentError, TransientError
 from reelforge.scripts.schema import CLIP_SECONDS, SCENE_BOUNDS, Scene, ScriptDocument
 
 TextCallback = Callable[[str], None]

@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 import httpx
 
 from reelforge.config import Settings
-from reelforge.jobs.context import PermanentError, TransientError
+from reelforge.errors import PermanentError, TransientError
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reelforge.config import Settings
-from reelforge.jobs.context import JobContext, PermanentError, TransientError
+from reelforge.errors import PermanentError, TransientError
+from reelforge.jobs.context import JobContext
 from reelforge.providers.image import OfflineArtist
 from reelforge.render.ffmpeg import ffmpeg_path
 

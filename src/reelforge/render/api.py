@@ -6,14 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy.orm import Session
 
+from reelforge.db.outbox import after_commit
 from reelforge.errors import NotFound
 from reelforge.jobs.models import Job
 from reelforge.render import service
 from reelforge.render.schemas import MusicTrack, RenderAgain, RenderCreate, RenderOut, RenderResultOut
 from reelforge.storage import media_store
 from reelforge.web.auth import AdminUser, CurrentUser
-from reelforge.web.deps import AppSettings, DbSession, run_after_commit
+from reelforge.web.deps import AppSettings, DbSession
 
 router = APIRouter(prefix="/renders", tags=["renders"])
 admin_router = APIRouter(prefix="/admin/music", tags=["admin"])
@@ -48,17 +50,17 @@ def render_out(settings: Any, job: Job) -> RenderOut:
     )
 
 
-def _dispatch(request: Request, settings: AppSettings, job_id: str) -> None:
+def _dispatch(db: Session, settings: AppSettings, job_id: str) -> None:
     from reelforge.jobs.dispatch import dispatch
 
-    run_after_commit(request, lambda: dispatch(settings, service.KIND, job_id))
+    after_commit(db, lambda: dispatch(settings, service.KIND, job_id))
 
 
-def _created(request: Request, settings: AppSettings, created: service.Created) -> RenderOut | JSONResponse:
+def _created(db: Session, settings: AppSettings, created: service.Created) -> RenderOut | JSONResponse:
     out = render_out(settings, created.job)
     if not created.created:
         return JSONResponse(out.model_dump(mode="json"), status_code=200, headers={"Idempotent-Replayed": "true"})
-    _dispatch(request, settings, created.job.id)
+    _dispatch(db, settings, created.job.id)
     return out
 
 
@@ -97,7 +99,7 @@ def create(
         folder_id=body.folder_id,
         publish=(body.youtube or {}) if body.auto_publish else None,
     )
-    return _created(request, settings, created)
+    return _created(db, settings, created)
 
 
 @router.get("/{job_id}", response_model=RenderOut, summary="One video job with its result and scene images")
@@ -116,7 +118,7 @@ def again(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> RenderOut | JSONResponse:
     created = service.render_again(db, user.id, settings, job_id, body.options, idempotency_key)
-    return _created(request, settings, created)
+    return _created(db, settings, created)
 
 
 def _serve(settings: Any, key: str | None, media_type: str, filename: str, download: bool) -> FileResponse:

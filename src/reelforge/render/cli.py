@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from reelforge.config import get_settings
-from reelforge.jobs.context import JobCancelled, LocalContext, PermanentError, TransientError
+from reelforge.errors import JobCancelled, PermanentError, TransientError
+from reelforge.jobs.context import LocalContext
 from reelforge.render.options import RenderOptions
 from reelforge.render.pipeline import STEPS, RenderWork, run_pipeline
 from reelforge.scripts.schema import ScriptDocument, load_document

@@ -29,7 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reelforge.jobs.context import JobContext, PermanentError
+from reelforge.errors import PermanentError
+from reelforge.jobs.context import JobContext
 from reelforge.render.ffmpeg import ffmpeg_path
 from reelforge.render.fonts import fonts_dir
 from reelforge.render.options import FPS, RenderOptions

@@ -8,14 +8,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
+from reelforge import i18n
+from reelforge.db.outbox import after_commit
 from reelforge.errors import AppError
 from reelforge.render import service
 from reelforge.render.api import render_out
 from reelforge.render.options import QUALITIES, SUBTITLE_STYLES
-from reelforge.web import i18n
 from reelforge.web.auth import PageAdmin, PageUser
-from reelforge.web.deps import AppSettings, DbSession, FormFields, run_after_commit
+from reelforge.web.deps import AppSettings, DbSession, FormFields
 from reelforge.web.templating import add_admin_section, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -127,15 +129,15 @@ def create_page(request: Request, db: DbSession, user: PageUser, settings: AppSe
             {"script": script, "error": exc.detail, "field": exc.extra.get("field"), "topic": topic, **ctx},
             status_code=exc.status,
         )
-    _dispatch(request, settings, created.job.id)
+    _dispatch(db, settings, created.job.id)
     flash(request, i18n.gettext(i18n.request_locale(request), "Your video is on its way."), "success")
     return redirect(request, f"/renders/{created.job.id}")
 
 
-def _dispatch(request: Request, settings: Any, job_id: str) -> None:
+def _dispatch(db: Session, settings: Any, job_id: str) -> None:
     from reelforge.jobs.dispatch import dispatch
 
-    run_after_commit(request, lambda: dispatch(settings, service.KIND, job_id))
+    after_commit(db, lambda: dispatch(settings, service.KIND, job_id))
 
 
 @router.get("/renders/{job_id}", response_class=HTMLResponse)
@@ -164,7 +166,7 @@ def again_page(
     except AppError as exc:
         flash(request, exc.detail, "error")
         return redirect(request, f"/renders/{job_id}#again")
-    _dispatch(request, settings, created.job.id)
+    _dispatch(db, settings, created.job.id)
     flash(request, i18n.gettext(i18n.request_locale(request), "Your video is on its way."), "success")
     return redirect(request, f"/renders/{created.job.id}")
 

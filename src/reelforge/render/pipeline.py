@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reelforge.jobs.context import JobContext, PermanentError
+from reelforge.errors import PermanentError
+from reelforge.jobs.context import JobContext
 from reelforge.providers.image import ImageProvider, image_provider
 from reelforge.providers.tts import SpeechProvider, speech_provider, wav_seconds
 from reelforge.providers.video import VideoProvider, video_provider

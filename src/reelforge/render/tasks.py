@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from reelforge.db.engine import Database
-from reelforge.jobs.context import JobContext, PermanentError
+from reelforge.errors import PermanentError
+from reelforge.jobs.context import JobContext
 from reelforge.jobs.registry import Step
 from reelforge.render import pipeline
 from reelforge.render.pipeline import RenderWork

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.orm import Session
 
+from reelforge.db.outbox import after_commit
 from reelforge.scripts import prompts, service
 from reelforge.scripts.models import Script
 from reelforge.scripts.schemas import (
@@ -29,7 +31,7 @@ from reelforge.scripts.schemas import (
     VariablesOut,
 )
 from reelforge.web.auth import AdminUser, CurrentUser
-from reelforge.web.deps import AppDatabase, AppSettings, DbSession, run_after_commit
+from reelforge.web.deps import AppDatabase, AppSettings, DbSession, WriteSession
 
 router = APIRouter(prefix="/scripts", tags=["scripts"])
 admin_router = APIRouter(prefix="/admin/prompts", tags=["admin"])
@@ -56,10 +58,10 @@ def script_detail(row: Script) -> ScriptDetail:
     return ScriptDetail.model_validate({**_base(row), **service.summary(row), "content": row.content, "scenes": scenes})
 
 
-def _dispatch_after_commit(request: Request, settings: AppSettings, script_id: str) -> None:
+def _dispatch_after_commit(db: Session, settings: AppSettings, script_id: str) -> None:
     from reelforge.jobs.dispatch import dispatch
 
-    run_after_commit(request, lambda: dispatch(settings, "script", script_id))
+    after_commit(db, lambda: dispatch(settings, "script", script_id))
 
 
 @router.get(
@@ -109,7 +111,7 @@ def create(
     detail = script_detail(result.script)
     if not result.created:
         return JSONResponse(detail.model_dump(mode="json"), status_code=200, headers={"Idempotent-Replayed": "true"})
-    _dispatch_after_commit(request, settings, result.script.id)
+    _dispatch_after_commit(db, settings, result.script.id)
     return detail
 
 
@@ -159,7 +161,7 @@ def delete(script_id: str, request: Request, db: DbSession, user: CurrentUser, s
     from reelforge.jobs.service import remove_folder
 
     folder = service.delete_script(db, script_id, user_id=user.id, settings=settings)
-    run_after_commit(request, lambda: remove_folder(settings, folder))
+    after_commit(db, lambda: remove_folder(settings, folder))
     return Response(status_code=204)
 
 
@@ -174,14 +176,14 @@ def cancel(script_id: str, request: Request, db: DbSession, user: CurrentUser) -
         signal_cancel(script_id)
         events.notify(script_id)
 
-    run_after_commit(request, wake)
+    after_commit(db, wake)
     return CancelOut(id=script_id, result=result)
 
 
 @router.post("/{script_id}/retry", response_model=ScriptDetail, summary="Queue a failed or cancelled script again")
 def retry(script_id: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings) -> ScriptDetail:
     row = service.retry_script(db, script_id, user_id=user.id, settings=settings)
-    _dispatch_after_commit(request, settings, script_id)
+    _dispatch_after_commit(db, settings, script_id)
     return script_detail(row)
 
 
@@ -214,7 +216,7 @@ def script_events(
 @admin_router.get(
     "", response_model=list[PromptOut], summary="Every prompt template (defaults are created on first use)"
 )
-def list_prompts(db: DbSession, admin: AdminUser) -> list[PromptOut]:
+def list_prompts(db: WriteSession, admin: AdminUser) -> list[PromptOut]:
     return [PromptOut.model_validate(p) for p in prompts.list_prompts(db)]
 
 
@@ -224,7 +226,7 @@ def variables(admin: AdminUser) -> VariablesOut:
 
 
 @admin_router.get("/{prompt_id}", response_model=PromptOut)
-def get_prompt(prompt_id: str, db: DbSession, admin: AdminUser) -> PromptOut:
+def get_prompt(prompt_id: str, db: WriteSession, admin: AdminUser) -> PromptOut:
     return PromptOut.model_validate(prompts.get_prompt_by_id(db, prompt_id))
 
 

@@ -32,8 +32,8 @@ def script(
 ) -> None:
     """Write a script with the configured provider (offline writer without an API key) and print it."""
     from reelforge.config import get_settings
-    from reelforge.errors import AppError
-    from reelforge.jobs.context import JobCancelled, LocalContext, PermanentError, TransientError
+    from reelforge.errors import AppError, JobCancelled, PermanentError, TransientError
+    from reelforge.jobs.context import LocalContext
     from reelforge.scripts import service, tasks
     from reelforge.scripts.schema import estimate_narration_seconds
 

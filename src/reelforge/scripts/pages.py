@@ -11,15 +11,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from reelforge import i18n
+from reelforge.db.outbox import after_commit
 from reelforge.errors import AppError, InvalidInput, PaymentRequired, TooManyRequests
+from reelforge.i18n import N_
 from reelforge.providers.llm import provider_name
 from reelforge.scripts import prompts, service
 from reelforge.scripts.models import Script
 from reelforge.scripts.schema import CLIP_SECONDS, SCENE_BOUNDS
-from reelforge.web import i18n
 from reelforge.web.auth import PageAdmin, PageUser
-from reelforge.web.deps import AppSettings, DbSession, FormFields, run_after_commit
-from reelforge.web.i18n import N_
+from reelforge.web.deps import AppSettings, DbSession, FormFields, WriteSession
 from reelforge.web.templating import add_admin_section, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -172,7 +173,7 @@ def create_script_form(
     if result.created:
         from reelforge.jobs.dispatch import dispatch
 
-        run_after_commit(request, lambda: dispatch(settings, "script", script_id))
+        after_commit(db, lambda: dispatch(settings, "script", script_id))
     return redirect(request, f"/scripts/{script_id}")
 
 
@@ -285,7 +286,7 @@ def delete_form(request: Request, script_id: str, db: DbSession, user: PageUser,
             raise
         flash(request, _error_text(request, exc), "error")
         return redirect(request, f"/scripts/{script_id}")
-    run_after_commit(request, lambda: remove_folder(settings, folder))
+    after_commit(db, lambda: remove_folder(settings, folder))
     flash(request, _(request, "The script was deleted."), "success")
     return redirect(request, "/scripts")
 
@@ -307,7 +308,7 @@ def cancel_form(request: Request, script_id: str, db: DbSession, user: PageUser)
         signal_cancel(script_id)
         events.notify(script_id)
 
-    run_after_commit(request, wake)
+    after_commit(db, wake)
     flash(
         request,
         _(request, "Cancelled; the credits were returned.")
@@ -329,14 +330,14 @@ def retry_form(request: Request, script_id: str, db: DbSession, user: PageUser, 
             raise
         flash(request, _error_text(request, exc), "error")
         return redirect(request, f"/scripts/{script_id}")
-    run_after_commit(request, lambda: dispatch(settings, "script", script_id))
+    after_commit(db, lambda: dispatch(settings, "script", script_id))
     flash(request, _(request, "Queued again."), "success")
     return redirect(request, f"/scripts/{script_id}")
 
 
 # ------------------------------------------------------------------ admin: prompt templates
 @router.get("/admin/prompts", response_class=HTMLResponse)
-def admin_prompts_page(request: Request, db: DbSession, admin: PageAdmin, settings: AppSettings) -> Response:
+def admin_prompts_page(request: Request, db: WriteSession, admin: PageAdmin, settings: AppSettings) -> Response:
     rows = prompts.list_prompts(db)
     return render(request, "scripts/admin_prompts.html", {**_common(settings), "rows": rows})
 
@@ -358,7 +359,7 @@ def _prompt_context(db: DbSession, pid: str, settings: Any, **extra: Any) -> dic
 
 @router.get("/admin/prompts/{prompt_id}", response_class=HTMLResponse)
 def admin_prompt_page(
-    request: Request, prompt_id: str, db: DbSession, admin: PageAdmin, settings: AppSettings
+    request: Request, prompt_id: str, db: WriteSession, admin: PageAdmin, settings: AppSettings
 ) -> Response:
     ctx = _prompt_context(db, prompt_id, settings)
     row = ctx["row"]

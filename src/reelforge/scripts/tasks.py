@@ -19,7 +19,8 @@ from typing import Any
 
 from reelforge.config import Settings
 from reelforge.db.engine import Database
-from reelforge.jobs.context import JobContext, PermanentError
+from reelforge.errors import PermanentError
+from reelforge.jobs.context import JobContext
 from reelforge.jobs.registry import Step, WorkKind, register
 from reelforge.providers.llm import (
     PromptSet,

@@ -13,6 +13,7 @@ from reelforge import __version__
 from reelforge.config import Settings, get_settings
 from reelforge.db.engine import Database
 from reelforge.web import health
+from reelforge.web.admission import AdmissionMiddleware, widen_thread_pool
 from reelforge.web.errors import install_error_handlers
 from reelforge.web.middleware import RequestContextMiddleware
 
@@ -73,6 +74,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        widen_thread_pool(db.pool_size)
         for hook in on_startup or []:
             hook(app)
         yield
@@ -94,6 +96,13 @@ def create_app(
     app.state.db = db
     app.state.secret_key = settings.effective_secret_key()
     install_error_handlers(app)
+    # Outermost last: the request context wraps admission, so a refused request is logged too.
+    app.add_middleware(
+        AdmissionMiddleware,
+        slots=db.pool_size,
+        wait_seconds=settings.http_queue_wait_seconds,
+        max_waiting=settings.http_max_waiting,
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(api_router())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,23 +21,32 @@ def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _unit_of_work(request: Request, *, write: bool) -> Iterator[Session]:
+    db: Database = request.app.state.db
+    with db.session(write=write) as session:
+        yield session
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One unit of work per request: commit once when the handler returns, roll back on error.
 
-    Declared with scope="function" so the commit happens before the response is sent; a
-    failed commit therefore becomes an error response instead of a silently lost write.
+    A safe method (GET, HEAD, OPTIONS) gets a read-only unit of work: on SQLite it takes
+    no lock, so any number of readers proceed while a writer works. Other methods get a
+    write unit of work. Declared with scope="function" so the commit happens before the
+    response is sent; a failed commit therefore becomes an error response instead of a
+    silently lost write. Work for other processes rides on the session's after-commit
+    outbox (`reelforge.db.outbox.after_commit`).
     """
-    db: Database = request.app.state.db
-    request.state.after_commit = []
-    with db.session() as session:
-        yield session
-    for callback in request.state.after_commit:
-        callback()
+    yield from _unit_of_work(request, write=request.method not in SAFE_METHODS)
 
 
-def run_after_commit(request: Request, callback: Callable[[], object]) -> None:
-    """Queue work for other processes (queue messages, e-mails) until the request's commit succeeds."""
-    request.state.after_commit.append(callback)
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A write unit of work whatever the method: for the few GET routes that change state
+    (an e-mail verification link, the OAuth callback)."""
+    yield from _unit_of_work(request, write=True)
 
 
 async def form_data(request: Request) -> FormData:
@@ -46,6 +55,7 @@ async def form_data(request: Request) -> FormData:
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
+WriteSession = Annotated[Session, Depends(get_write_session, scope="function")]
 FormFields = Annotated[FormData, Depends(form_data)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 AppDatabase = Annotated[Database, Depends(get_database)]

@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-LOCALES_DIR = Path(__file__).with_name("locales")
-
-
-def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> int:
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    count = 0
-    for po_path in sorted(locales_dir.glob("*/LC_MESSAGES/*.po")):
-        with po_path.open("rb") as fh:
-            catalog = read_po(fh)
-        with po_path.with_suffix(".mo").open("wb") as fh:
-            write_mo(fh, catalog)
-        count += 1
-    return count
+from reelforge.i18n.compile import compile_catalogs
 
 
 def build_web_font() -> str:

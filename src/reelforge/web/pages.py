@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from reelforge import i18n
 from reelforge.db.base import utcnow
-from reelforge.web import i18n
 from reelforge.web.auth import OptionalPageUser
 from reelforge.web.deps import DbSession
 from reelforge.web.templating import check_anonymous_csrf, redirect, render, safe_next

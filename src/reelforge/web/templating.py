@@ -33,10 +33,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from reelforge import __version__
+from reelforge import __version__, i18n
 from reelforge.errors import Forbidden
-from reelforge.web import i18n
-from reelforge.web.i18n import N_
+from reelforge.i18n import N_
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
+from reelforge.db.outbox import after_commit
 from reelforge.jobs.dispatch import dispatch
 from reelforge.jobs.models import Job
 from reelforge.web.auth import AdminUser, CurrentUser
-from reelforge.web.deps import AppSettings, DbSession, run_after_commit
+from reelforge.web.deps import AppSettings, DbSession
 from reelforge.youtube import service
 from reelforge.youtube.models import YoutubeUpload
 from reelforge.youtube.schemas import (
@@ -123,7 +124,7 @@ def create_upload(
     )
     job, upload = service.create_upload(db, settings, user.id, body.job_id, opts)
     job_id = job.id
-    run_after_commit(request, lambda: dispatch(settings, "upload", job_id))
+    after_commit(db, lambda: dispatch(settings, "upload", job_id))
     return UploadCreated(upload=_upload_out(upload, upload.status), job_id=job.id)
 
 

@@ -49,9 +49,9 @@ def status() -> None:
     """Today's upload count against the cap, and connected channels."""
     from sqlalchemy import func, select
 
-    from reelforge.cli import open_database
     from reelforge.config import get_settings
     from reelforge.db import migrate
+    from reelforge.db.engine import open_database
     from reelforge.youtube import client as yc
     from reelforge.youtube import service
     from reelforge.youtube.models import YoutubeChannel

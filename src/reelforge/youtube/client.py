@@ -37,7 +37,7 @@ from googleapiclient.errors import HttpError, ResumableUploadError
 from googleapiclient.http import MediaFileUpload
 
 from reelforge.config import Settings
-from reelforge.jobs.context import JobCancelled, PermanentError, TransientError
+from reelforge.errors import JobCancelled, PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from reelforge.config import Settings
+from reelforge.db.outbox import after_commit
 from reelforge.errors import AppError, InvalidInput
+from reelforge.i18n import N_
 from reelforge.jobs.dispatch import dispatch
 from reelforge.jobs.models import Job
 from reelforge.web.auth import PageAdmin, PageUser
-from reelforge.web.deps import AppSettings, DbSession, run_after_commit
-from reelforge.web.i18n import N_
+from reelforge.web.deps import AppSettings, DbSession, WriteSession
 from reelforge.web.middleware import CSP
 from reelforge.web.templating import activity_labels, add_admin_section, flash, redirect, render, translate
 from reelforge.youtube import client as yc
@@ -89,7 +90,7 @@ def connect(request: Request, db: DbSession, user: PageUser, settings: AppSettin
 @router.get("/youtube/oauth/callback")
 def oauth_callback(
     request: Request,
-    db: DbSession,
+    db: WriteSession,
     user: PageUser,
     settings: AppSettings,
     state: str = "",
@@ -237,7 +238,7 @@ def upload_submit(
             headers=_csp(settings),
         )
     new_id = upload_job.id
-    run_after_commit(request, lambda: dispatch(settings, "upload", new_id))
+    after_commit(db, lambda: dispatch(settings, "upload", new_id))
     flash(request, translate(request, "The upload is queued."), "success")
     return redirect(request, "/youtube/uploads")
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from reelforge.db.engine import Database
-from reelforge.errors import TooManyRequests
-from reelforge.jobs.context import JobCancelled, JobContext, PermanentError
+from reelforge.errors import JobCancelled, PermanentError, TooManyRequests
+from reelforge.jobs.context import JobContext
 from reelforge.jobs.models import Job
 from reelforge.jobs.registry import Step
 from reelforge.youtube import client as yc

@@ -1,6 +1,6 @@
 """Translations (Babel/gettext), locale choice and locale-aware formatting.
 
-Every helper owns one catalogue per domain at `web/locales/<lang>/LC_MESSAGES/<domain>.po`;
+Every helper owns one catalogue per domain at `i18n/locales/<lang>/LC_MESSAGES/<domain>.po`;
 all of a language's catalogues are merged into one `Translations` at load. Compiled
 `.mo` files (from `python -m reelforge.web.i18n_compile`, run at install) are used when
 they are at least as new as their `.po`; otherwise the `.po` is read directly, so a
@@ -16,20 +16,33 @@ import io
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.support import Translations
-from starlette.requests import Request
 
 LOCALES_DIR = Path(__file__).with_name("locales")
 SUPPORTED_LOCALES: tuple[str, ...] = ("ko", "en")
 DEFAULT_LOCALE = "ko"
 LOCALE_COOKIE = "rf_lang"
 LOCALE_NAMES = {"ko": "한국어", "en": "English"}
+
+
+class Request(Protocol):
+    """What locale choice reads from an HTTP request (kept structural: i18n imports no web framework)."""
+
+    @property
+    def cookies(self) -> Any: ...
+
+    @property
+    def headers(self) -> Any: ...
+
+    @property
+    def state(self) -> Any: ...
+
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[tuple[tuple[str, float, float], ...], Translations]] = {}  # key -> (file stamps, merged)
