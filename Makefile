@@ -32,11 +32,12 @@ run: install
 test: install-test browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## make lint: ruff and mypy
+## make lint: ruff, mypy and the import contracts (.importlinter)
 lint: install-test
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Debian's Chromium for the browser tests; skipped quietly where apt cannot run.
 browser:
