@@ -30,7 +30,7 @@ run: install
 
 ## make test: set up and run the whole test suite
 test: install-test browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 ## make lint: ruff, mypy and the import contracts (.importlinter)
 lint: install-test

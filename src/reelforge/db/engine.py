@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -200,7 +201,6 @@ class DeferredWrites:
         self._interval = interval
         self._pending: dict[str, Callable[[Session], None]] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def add(self, key: str, write: Callable[[Session], None]) -> None:
@@ -226,7 +226,7 @@ class DeferredWrites:
 
     def _loop(self) -> None:
         while True:
-            self._wake.wait(self._interval)
+            time.sleep(self._interval)
             self.flush()
             with self._lock:
                 if not self._pending:

@@ -35,15 +35,17 @@ class AdmissionMiddleware:
         self.slots = slots
         self.wait_seconds = wait_seconds
         self.max_waiting = max_waiting
-        self._semaphore: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._semaphore = asyncio.Semaphore(slots)
         self.waiting = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path", "").startswith(EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
-        if self._semaphore is None:  # created on the serving loop, not at import
-            self._semaphore = asyncio.Semaphore(self.slots)
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a semaphore belongs to one loop (a restarted server has a new one)
+            self._loop, self._semaphore = loop, asyncio.Semaphore(self.slots)
         semaphore = self._semaphore
         if self.waiting >= self.max_waiting:
             await self._busy(scope, send)
