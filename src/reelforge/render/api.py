@@ -6,13 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy.orm import Session
 
-from reelforge.db.outbox import after_commit
 from reelforge.errors import NotFound
-from reelforge.jobs.models import Job
-from reelforge.render import service
-from reelforge.render.schemas import MusicTrack, RenderAgain, RenderCreate, RenderOut, RenderResultOut
+from reelforge.render import flows, queries, service
+from reelforge.render.schemas import MusicTrack, RenderAgain, RenderCreate, RenderOut, render_out
 from reelforge.storage import media_store
 from reelforge.web.auth import AdminUser, CurrentUser
 from reelforge.web.deps import AppSettings, DbSession
@@ -21,55 +18,17 @@ router = APIRouter(prefix="/renders", tags=["renders"])
 admin_router = APIRouter(prefix="/admin/music", tags=["admin"])
 
 
-def render_out(settings: Any, job: Job) -> RenderOut:
-    result = None
-    if job.status == "completed" and job.video_url:
-        base = f"/api/v1/renders/{job.id}"
-        result = RenderResultOut(
-            video_url=job.video_url,
-            subtitles_url=f"{base}/subtitles.srt",
-            thumbnail_url=f"{base}/thumbnail.jpg",
-            duration_seconds=job.duration_seconds,
-            size_bytes=job.size_bytes,
-        )
-    return RenderOut(
-        id=job.id,
-        status=job.status,
-        progress=job.progress,
-        step=job.step,
-        type=job.type,
-        title=job.title,
-        error=job.error,
-        script_id=job.script_id,
-        parent_job_id=job.parent_job_id,
-        options=dict(job.options.get("render", {})),
-        created_at=job.created_at,
-        finished_at=job.finished_at,
-        scene_images=[f"/api/v1/renders/{job.id}/scenes/{n}" for n in service.scene_images(settings, job.id)],
-        result=result,
-    )
-
-
-def _dispatch(db: Session, settings: AppSettings, job_id: str) -> None:
-    from reelforge.jobs.dispatch import dispatch
-
-    after_commit(db, lambda: dispatch(settings, service.KIND, job_id))
-
-
-def _created(db: Session, settings: AppSettings, created: service.Created) -> RenderOut | JSONResponse:
+def _created(settings: AppSettings, created: service.Created) -> RenderOut | JSONResponse:
     out = render_out(settings, created.job)
     if not created.created:
         return JSONResponse(out.model_dump(mode="json"), status_code=200, headers={"Idempotent-Replayed": "true"})
-    _dispatch(db, settings, created.job.id)
     return out
 
 
 @router.get("/options", summary="What a render can be: types, qualities, subtitle styles, voices, music")
 def options(user: CurrentUser, settings: AppSettings, db: DbSession) -> dict[str, Any]:
-    from reelforge.credits.service import VIDEO_TYPES, get_price
-
     catalogue = service.option_catalogue(settings)
-    catalogue["prices"] = {"script": get_price(db, "script"), **{t: get_price(db, "video", t) for t in VIDEO_TYPES}}
+    catalogue["prices"] = service.price_catalogue(db)
     return catalogue
 
 
@@ -88,7 +47,7 @@ def create(
     settings: AppSettings,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> RenderOut | JSONResponse:
-    created = service.create_render(
+    created = flows.order_render(
         db,
         user.id,
         settings,
@@ -99,12 +58,12 @@ def create(
         folder_id=body.folder_id,
         publish=(body.youtube or {}) if body.auto_publish else None,
     )
-    return _created(db, settings, created)
+    return _created(settings, created)
 
 
 @router.get("/{job_id}", response_model=RenderOut, summary="One video job with its result and scene images")
 def get_one(job_id: str, db: DbSession, user: CurrentUser, settings: AppSettings) -> RenderOut:
-    return render_out(settings, service.get_render(db, job_id, user_id=user.id))
+    return render_out(settings, queries.get_owned_render(db, job_id, user_id=user.id))
 
 
 @router.post("/{job_id}/again", response_model=RenderOut, status_code=202, summary="Render the same script again")
@@ -117,8 +76,8 @@ def again(
     settings: AppSettings,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> RenderOut | JSONResponse:
-    created = service.render_again(db, user.id, settings, job_id, body.options, idempotency_key)
-    return _created(db, settings, created)
+    created = flows.render_again(db, user.id, settings, job_id, body.options, idempotency_key)
+    return _created(settings, created)
 
 
 def _serve(settings: Any, key: str | None, media_type: str, filename: str, download: bool) -> FileResponse:
@@ -134,18 +93,11 @@ def _serve(settings: Any, key: str | None, media_type: str, filename: str, downl
     )
 
 
-def _finished(db: DbSession, job_id: str, user_id: str) -> Job:
-    job = service.get_render(db, job_id, user_id=user_id)
-    if job.status != "completed":
-        raise NotFound("This video is not ready.")
-    return job
-
-
 @router.get("/{job_id}/video.mp4", summary="The video (owner only; HTTP Range for seeking)")
 def video(
     job_id: str, db: DbSession, user: CurrentUser, settings: AppSettings, download: bool = Query(False)
 ) -> FileResponse:
-    _finished(db, job_id, user.id)
+    queries.get_finished_render(db, job_id, user_id=user.id)
     return _serve(settings, service.result_keys(job_id)["video"], "video/mp4", f"reelforge-{job_id[:8]}.mp4", download)
 
 
@@ -153,7 +105,7 @@ def video(
 def subtitles(
     job_id: str, db: DbSession, user: CurrentUser, settings: AppSettings, download: bool = Query(False)
 ) -> FileResponse:
-    job = _finished(db, job_id, user.id)
+    job = queries.get_finished_render(db, job_id, user_id=user.id)
     return _serve(settings, job.subtitles_path, "application/x-subrip", f"reelforge-{job_id[:8]}.srt", download)
 
 
@@ -161,13 +113,13 @@ def subtitles(
 def thumbnail(
     job_id: str, db: DbSession, user: CurrentUser, settings: AppSettings, download: bool = Query(False)
 ) -> FileResponse:
-    job = _finished(db, job_id, user.id)
+    job = queries.get_finished_render(db, job_id, user_id=user.id)
     return _serve(settings, job.thumbnail_path, "image/jpeg", f"reelforge-{job_id[:8]}.jpg", download)
 
 
 @router.get("/{job_id}/scenes/{name}", summary="A scene picture (available while the job runs)")
 def scene(job_id: str, name: str, db: DbSession, user: CurrentUser, settings: AppSettings) -> FileResponse:
-    service.get_render(db, job_id, user_id=user.id)
+    queries.get_owned_render(db, job_id, user_id=user.id)
     path = service.scene_image_path(settings, job_id, name)
     media = "image/png" if name.endswith(".png") else "image/jpeg"
     return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=600"})

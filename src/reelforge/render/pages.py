@@ -1,6 +1,7 @@
 """HTML pages of the render domain: order a video (/renders/new) and watch it being made
 (/renders/<id>: progress, scene pictures as they appear, the player, downloads, render again).
-Thin over `render.service`, the same calls as the JSON API."""
+Thin over `render.flows`: the order form passes the same fields as the JSON API (script or
+topic, options, folder, auto-publish) to the same `order_render`."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from reelforge import i18n
-from reelforge.db.outbox import after_commit
 from reelforge.errors import AppError
-from reelforge.render import service
-from reelforge.render.api import render_out
+from reelforge.library.queries import list_folders
+from reelforge.render import flows, queries, service
 from reelforge.render.options import QUALITIES, SUBTITLE_STYLES
+from reelforge.render.schemas import render_out
+from reelforge.scripts.queries import find_finished_script
 from reelforge.web.auth import PageAdmin, PageUser
 from reelforge.web.deps import AppSettings, DbSession, FormFields
 from reelforge.web.templating import add_admin_section, flash, redirect, render
+from reelforge.youtube import service as youtube
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,9 +69,20 @@ def _options_from_form(form: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _form_context(request: Request, db: Any, settings: Any, current: dict[str, Any]) -> dict[str, Any]:
-    from reelforge.credits.service import VIDEO_TYPES, get_price
+def _publish_from_form(form: dict[str, Any]) -> dict[str, Any] | None:
+    """The API's `auto_publish` + `youtube`: the checkbox, and the channel when the user has several."""
+    if form.get("publish") not in ("1", "on", "true"):
+        return None
+    channel_id = form.get("publish_channel_id")
+    return {"channel_id": channel_id} if channel_id else {}
 
+
+def _order_context(db: Session, user_id: str) -> dict[str, Any]:
+    """The order form's own choices: the user's folders and connected YouTube channels."""
+    return {"folders": list_folders(db, user_id), "channels": youtube.list_channels(db, user_id)}
+
+
+def _form_context(request: Request, db: Any, settings: Any, current: dict[str, Any]) -> dict[str, Any]:
     return {
         "types": TYPE_LABELS,
         "qualities": {k: QUALITY_LABELS[k] for k in QUALITIES},
@@ -76,7 +90,7 @@ def _form_context(request: Request, db: Any, settings: Any, current: dict[str, A
         "positions": POSITION_LABELS,
         "musics": MUSIC_LABELS,
         "catalogue": service.option_catalogue(settings),
-        "prices": {"script": get_price(db, "script"), **{t: get_price(db, "video", t) for t in VIDEO_TYPES}},
+        "prices": service.price_catalogue(db),
         "current": current,
     }
 
@@ -89,15 +103,10 @@ def new_page(
     settings: AppSettings,
     script_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Response:
-    script = None
-    if script_id:
-        from reelforge.scripts.models import Script
-
-        row = db.get(Script, script_id)
-        if row is not None and row.user_id == user.id and row.status == "completed":
-            script = row
+    script = find_finished_script(db, script_id, user_id=user.id)
     current = {"type": script.type if script else "shortform", "language": script.language if script else "ko"}
-    return render(request, "render/new.html", {"script": script, **_form_context(request, db, settings, current)})
+    ctx = {"script": script, **_order_context(db, user.id), **_form_context(request, db, settings, current)}
+    return render(request, "render/new.html", ctx)
 
 
 @router.post("/renders/new", response_class=HTMLResponse)
@@ -106,7 +115,7 @@ def create_page(request: Request, db: DbSession, user: PageUser, settings: AppSe
     script_id = form.get("script_id") or None
     topic = form.get("topic") or None
     try:
-        created = service.create_render(
+        created = flows.order_render(
             db,
             user.id,
             settings,
@@ -114,35 +123,26 @@ def create_page(request: Request, db: DbSession, user: PageUser, settings: AppSe
             script_id=script_id,
             topic=None if script_id else topic,
             idempotency_key=form.get("idempotency_key") or None,
+            folder_id=form.get("folder_id") or None,
+            publish=_publish_from_form(form),
         )
     except AppError as exc:
-        script = None
-        if script_id:
-            from reelforge.scripts.models import Script
-
-            row = db.get(Script, script_id)
-            script = row if row is not None and row.user_id == user.id else None
-        ctx = _form_context(request, db, settings, form)
+        db.rollback()  # the form is shown again from a clean transaction (nothing of the order is kept)
+        script = find_finished_script(db, script_id, user_id=user.id)
+        ctx = {**_order_context(db, user.id), **_form_context(request, db, settings, form)}
         return render(
             request,
             "render/new.html",
             {"script": script, "error": exc.detail, "field": exc.extra.get("field"), "topic": topic, **ctx},
             status_code=exc.status,
         )
-    _dispatch(db, settings, created.job.id)
     flash(request, i18n.gettext(i18n.request_locale(request), "Your video is on its way."), "success")
     return redirect(request, f"/renders/{created.job.id}")
 
 
-def _dispatch(db: Session, settings: Any, job_id: str) -> None:
-    from reelforge.jobs.dispatch import dispatch
-
-    after_commit(db, lambda: dispatch(settings, service.KIND, job_id))
-
-
 @router.get("/renders/{job_id}", response_class=HTMLResponse)
 def job_page(request: Request, job_id: str, db: DbSession, user: PageUser, settings: AppSettings) -> Response:
-    job = service.get_render(db, job_id, user_id=user.id)
+    job = queries.get_owned_render(db, job_id, user_id=user.id)
     out = render_out(settings, job)
     current = dict(out.options)
     return render(
@@ -162,11 +162,10 @@ def again_page(
 ) -> Response:
     form = {k: str(v) for k, v in fields.items()}
     try:
-        created = service.render_again(db, user.id, settings, job_id, _options_from_form(form), None)
+        created = flows.render_again(db, user.id, settings, job_id, _options_from_form(form), None)
     except AppError as exc:
         flash(request, exc.detail, "error")
         return redirect(request, f"/renders/{job_id}#again")
-    _dispatch(db, settings, created.job.id)
     flash(request, i18n.gettext(i18n.request_locale(request), "Your video is on its way."), "success")
     return redirect(request, f"/renders/{created.job.id}")
 

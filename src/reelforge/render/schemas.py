@@ -1,4 +1,4 @@
-"""API shapes of the render domain."""
+"""API shapes of the render domain, and `render_out`, the presenter the API and the pages share."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from reelforge.config import Settings
+from reelforge.jobs.models import Job
+from reelforge.render.service import scene_images
 
 
 class RenderCreate(BaseModel):
@@ -59,6 +63,36 @@ class RenderOut(BaseModel):
     finished_at: datetime | None
     scene_images: list[str]
     result: RenderResultOut | None
+
+
+def render_out(settings: Settings, job: Job) -> RenderOut:
+    """A render job as the API shows it (the job page renders the same shape)."""
+    result = None
+    if job.status == "completed" and job.video_url:
+        base = f"/api/v1/renders/{job.id}"
+        result = RenderResultOut(
+            video_url=job.video_url,
+            subtitles_url=f"{base}/subtitles.srt",
+            thumbnail_url=f"{base}/thumbnail.jpg",
+            duration_seconds=job.duration_seconds,
+            size_bytes=job.size_bytes,
+        )
+    return RenderOut(
+        id=job.id,
+        status=job.status,
+        progress=job.progress,
+        step=job.step,
+        type=job.type,
+        title=job.title,
+        error=job.error,
+        script_id=job.script_id,
+        parent_job_id=job.parent_job_id,
+        options=dict(job.options.get("render", {})),
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        scene_images=[f"/api/v1/renders/{job.id}/scenes/{n}" for n in scene_images(settings, job.id)],
+        result=result,
+    )
 
 
 class MusicTrack(BaseModel):

@@ -1,6 +1,7 @@
-"""Render jobs: the business rules (validation, prices, ownership, results, the music library).
+"""Render jobs: the business rules (validation, prices, the job row, results, the music library).
 
-Creating a render is one unit of work in the caller's transaction:
+Creating a render (ordered by `render.flows.order_render`) is one unit of work in the
+caller's transaction:
 
 - from an existing script: the script must be the user's and finished; one `jobs` row
   (kind "render") and one debit of the video price;
@@ -25,13 +26,20 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from reelforge.config import Settings
+from reelforge.credits import service as credits
+from reelforge.credits.service import VIDEO_TYPES
 from reelforge.errors import Conflict, InvalidInput, NotFound
+from reelforge.jobs import service as jobs
 from reelforge.jobs.models import Job
+from reelforge.jobs.runner import workdir_for
+from reelforge.providers.tts import AZURE_DEFAULT_VOICES, EspeakSpeech
 from reelforge.render.options import FRAME_SIZES, QUALITIES, SUBTITLE_STYLES, RenderOptions
+from reelforge.render.probe import probe
+from reelforge.render.queries import KIND as KIND
+from reelforge.render.queries import get_owned_render
 from reelforge.scripts.models import Script
 from reelforge.storage import MediaStore, media_store
 
-KIND = "render"
 MUSIC_PREFIX = "music"
 MUSIC_EXTENSIONS = (".mp3", ".wav", ".ogg", ".m4a", ".flac", ".aac", ".opus")
 MUSIC_MAX_BYTES = 50 * 1024 * 1024
@@ -75,8 +83,6 @@ def check_supported(settings: Settings, options: RenderOptions) -> None:
     if tts == "openai" and not settings.tts_model:
         raise InvalidInput("No OpenAI-compatible speech server is configured here.", field="options.tts_provider")
     if tts == "offline" and options.voice:
-        from reelforge.providers.tts import EspeakSpeech
-
         if options.voice not in EspeakSpeech().voices(options.language):
             raise InvalidInput(
                 f"The offline narrator has no voice {options.voice!r} for {options.language}.",
@@ -95,8 +101,6 @@ def check_supported(settings: Settings, options: RenderOptions) -> None:
 
 def option_catalogue(settings: Settings) -> dict[str, Any]:
     """What the forms and API clients may choose from."""
-    from reelforge.providers.tts import AZURE_DEFAULT_VOICES, EspeakSpeech
-
     speech = ["offline"]
     if settings.tts_model:
         speech.append("openai")
@@ -123,129 +127,88 @@ def option_catalogue(settings: Settings) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- create
-def create_render(
+def price_catalogue(db: Session) -> dict[str, int]:
+    """What a script and each video type cost now (the API's options and the order form show it)."""
+    return {"script": credits.get_price(db, "script"), **{t: credits.get_price(db, "video", t) for t in VIDEO_TYPES}}
+
+
+def find_replay(db: Session, user_id: str, key: str | None) -> Job | None:
+    """The render an earlier request with this Idempotency-Key ordered (a 409 if it bought something else)."""
+    if key is None:
+        return None
+    earlier = credits.find_debit_by_idempotency_key(db, user_id, key)
+    if earlier is None:
+        return None
+    job = db.get(Job, earlier.job_id) if earlier.job_id else None
+    if job is None or job.user_id != user_id or job.kind != KIND:
+        raise Conflict("This Idempotency-Key was already used for another purchase.", field="Idempotency-Key")
+    return job
+
+
+def options_for_script(settings: Settings, script: Script, options: dict[str, Any]) -> tuple[RenderOptions, str]:
+    """Validated options for rendering a finished script (its language and type are the defaults) and the title."""
+    if script.status != "completed" or not script.content:
+        raise Conflict("This script is not finished yet; render it when it is.", script_status=script.status)
+    opts = validate_options(settings, options, defaults={"language": script.language, "type": script.type})
+    title = str(script.content.get("title") or script.title)
+    script_language = str(script.content.get("language") or script.language)
+    if opts.language != script_language:
+        raise InvalidInput(
+            f"This script is written in {script_language}; render it in that language.",
+            field="options.language",
+            allowed=[script_language],
+        )
+    return opts, title
+
+
+def create_render_job(
     db: Session,
     user_id: str,
     settings: Settings,
     *,
-    options: dict[str, Any],
-    script_id: str | None = None,
-    topic: str | None = None,
-    idempotency_key: str | None = None,
-    folder_id: str | None = None,
-    parent_job_id: str | None = None,
-    publish: dict[str, Any] | None = None,
-) -> Created:
-    """Order a render. `publish` (auto-publish options, see youtube.service.validate_auto_publish)
-    chains an upload to the user's channel when the render completes."""
-    from reelforge.credits import service as credits
-    from reelforge.jobs import service as jobs
-
-    if (script_id is None) == (topic is None or not topic.strip()):
-        raise InvalidInput("Give either script_id (render a script) or topic (write and render).", field="script_id")
-    key = credits.validate_idempotency_key(idempotency_key)
-    if key is not None:
-        earlier = credits.find_debit_by_idempotency_key(db, user_id, key)
-        if earlier is not None:
-            job = db.get(Job, earlier.job_id) if earlier.job_id else None
-            if job is None or job.user_id != user_id or job.kind != KIND:
-                raise Conflict("This Idempotency-Key was already used for another purchase.", field="Idempotency-Key")
-            return Created(job, created=False)
-    if folder_id is not None:
-        _check_folder(db, user_id, folder_id)
-    publish_options = None
-    if publish is not None:
-        from reelforge.youtube.service import validate_auto_publish
-
-        # Checked first (no channel, bad privacy/schedule): a 4xx before any script is ordered or charged.
-        publish_options = validate_auto_publish(db, user_id, publish)
-    script: Script | None = None
-    if script_id is not None:
-        script = db.get(Script, script_id)
-        if script is None or script.user_id != user_id:
-            raise NotFound("No such script.")
-        if script.status != "completed" or not script.content:
-            raise Conflict("This script is not finished yet; render it when it is.", script_status=script.status)
-        opts = validate_options(
-            settings,
-            options,
-            defaults={"language": script.language, "type": script.type},
-        )
-        title = str(script.content.get("title") or script.title)
-        script_language = str(script.content.get("language") or script.language)
-        if opts.language != script_language:
-            raise InvalidInput(
-                f"This script is written in {script_language}; render it in that language.",
-                field="options.language",
-                allowed=[script_language],
-            )
-    else:
-        from reelforge.scripts import service as scripts
-
-        opts = validate_options(settings, options)
-        script_type = "shortform" if opts.type == "square" else opts.type
-        request = scripts.make_request(settings, topic=topic or "", type=script_type, language=opts.language)
-        script = scripts.create_script(db, user_id, request, settings).script
-        title = request.topic
-    job_options: dict[str, Any] = {"render": opts.model_dump(), "source": "topic" if topic else "script"}
+    opts: RenderOptions,
+    script_id: str,
+    title: str,
+    from_topic: bool,
+    idempotency_key: str | None,
+    folder_id: str | None,
+    parent_job_id: str | None,
+    publish_options: dict[str, Any] | None,
+) -> Job:
+    """The render job row with one debit of the video price (the caller checked script, folder and publishing)."""
+    job_options: dict[str, Any] = {"render": opts.model_dump(), "source": "topic" if from_topic else "script"}
     if publish_options is not None:
         job_options.update(auto_publish=True, youtube=publish_options)
-    price = credits.get_price(db, "video", opts.type)
-    job = jobs.create_job(
+    return jobs.create_job(
         db,
         user_id,
         kind=KIND,
         type=opts.type,
         title=title,
         options=job_options,
-        price=price,
+        price=credits.get_price(db, "video", opts.type),
         description=f"Video ({opts.type}): {title[:80]}",
-        idempotency_key=key,
-        script_id=script.id,
+        idempotency_key=idempotency_key,
+        script_id=script_id,
         folder_id=folder_id,
         parent_job_id=parent_job_id,
         settings=settings,
     )
-    return Created(job, created=True, script=script)
 
 
-def _check_folder(db: Session, user_id: str, folder_id: str) -> None:
-    from reelforge.library.models import Folder
-
-    folder = db.get(Folder, folder_id)
-    if folder is None or folder.user_id != user_id:
-        raise InvalidInput("No such folder.", field="folder_id")
-
-
-def render_again(
-    db: Session, user_id: str, settings: Settings, job_id: str, options: dict[str, Any], idempotency_key: str | None
-) -> Created:
-    """A new render of the same script with other options (the earlier job stays as it is)."""
-    job = get_render(db, job_id, user_id=user_id)
-    if job.script_id is None:
-        raise Conflict("The script of this video was deleted; it cannot be rendered again.")
+def options_again(job: Job, options: dict[str, Any]) -> dict[str, Any]:
+    """The options of a render of the same script again: the earlier ones, changed by `options`."""
     previous = dict(job.options.get("render", {}))
     if options.get("music") not in (None, "library"):
         previous.pop("music_file", None)  # switching away from a library track
     if options.get("type") not in (None, "sora2"):
         previous.pop("orientation", None)
-    return create_render(
-        db,
-        user_id,
-        settings,
-        options={**previous, **options},
-        script_id=job.script_id,
-        idempotency_key=idempotency_key,
-        folder_id=job.folder_id,
-        parent_job_id=job.id,
-    )
+    return {**previous, **options}
 
 
 def get_render(db: Session, job_id: str, *, user_id: str | None) -> Job:
-    job = db.get(Job, job_id)
-    if job is None or job.kind != KIND or (user_id is not None and job.user_id != user_id):
-        raise NotFound("No such video.")
-    return job
+    """Kept for callers of the old name: the owned getter lives in `render.queries`."""
+    return get_owned_render(db, job_id, user_id=user_id)
 
 
 def options_of(job: Job) -> RenderOptions:
@@ -267,8 +230,6 @@ def video_url(job_id: str) -> str:
 
 def scene_images(settings: Settings, job_id: str) -> list[str]:
     """File names of the scene pictures made so far (they appear while the job runs)."""
-    from reelforge.jobs.runner import workdir_for
-
     folder = workdir_for(settings, "jobs", job_id)
     names = []
     for sub in ("images", "clips"):
@@ -279,8 +240,6 @@ def scene_images(settings: Settings, job_id: str) -> list[str]:
 
 
 def scene_image_path(settings: Settings, job_id: str, name: str) -> Path:
-    from reelforge.jobs.runner import workdir_for
-
     if not re.fullmatch(r"scene-\d{2}\.(png|jpg)", name):
         raise NotFound("No such scene image.")
     folder = workdir_for(settings, "jobs", job_id)
@@ -312,8 +271,6 @@ def music_path(settings: Settings, track_id: str) -> Path | None:
 
 def add_music(settings: Settings, filename: str, data: bytes) -> dict[str, Any]:
     """Store an admin-uploaded track after ffmpeg confirms it is audio of a sane length."""
-    from reelforge.render.probe import probe
-
     suffix = Path(filename or "").suffix.lower()
     if suffix not in MUSIC_EXTENSIONS:
         raise InvalidInput(f"Upload an audio file ({', '.join(MUSIC_EXTENSIONS)}).", field="file")

@@ -6,11 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy.orm import Session
 
-from reelforge.db.outbox import after_commit
-from reelforge.scripts import prompts, service
+from reelforge.credits.service import get_price
+from reelforge.jobs import events
+from reelforge.providers.llm import provider_name
+from reelforge.scripts import flows, prompts, queries, service
 from reelforge.scripts.models import Script
+from reelforge.scripts.schema import SCENE_BOUNDS
 from reelforge.scripts.schemas import (
     CancelOut,
     PromptOut,
@@ -58,20 +60,10 @@ def script_detail(row: Script) -> ScriptDetail:
     return ScriptDetail.model_validate({**_base(row), **service.summary(row), "content": row.content, "scenes": scenes})
 
 
-def _dispatch_after_commit(db: Session, settings: AppSettings, script_id: str) -> None:
-    from reelforge.jobs.dispatch import dispatch
-
-    after_commit(db, lambda: dispatch(settings, "script", script_id))
-
-
 @router.get(
     "/options", response_model=ScriptOptions, summary="What a new script can be: types, languages, tones, price"
 )
 def options(db: DbSession, user: CurrentUser, settings: AppSettings) -> ScriptOptions:
-    from reelforge.credits.service import get_price
-    from reelforge.providers.llm import provider_name
-    from reelforge.scripts.schema import SCENE_BOUNDS
-
     return ScriptOptions(
         types=[TypeInfo(type=t, scene_min=SCENE_BOUNDS[t][0], scene_max=SCENE_BOUNDS[t][1]) for t in prompts.TYPES],
         languages=list(prompts.LANGUAGES),
@@ -107,11 +99,10 @@ def create(
         length=body.length,
         scene_count=body.scene_count,
     )
-    result = service.create_script(db, user.id, req, settings, idempotency_key=idempotency_key)
+    result = flows.order_script(db, user.id, settings, req, idempotency_key=idempotency_key)
     detail = script_detail(result.script)
     if not result.created:
         return JSONResponse(detail.model_dump(mode="json"), status_code=200, headers={"Idempotent-Replayed": "true"})
-    _dispatch_after_commit(db, settings, result.script.id)
     return detail
 
 
@@ -125,13 +116,13 @@ def list_mine(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ScriptPage:
-    rows, next_cursor = service.list_scripts(db, user.id, q=q, status=status, type=type, cursor=cursor, limit=limit)
+    rows, next_cursor = queries.list_scripts(db, user.id, q=q, status=status, type=type, cursor=cursor, limit=limit)
     return ScriptPage(items=[script_out(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/{script_id}", response_model=ScriptDetail, summary="One script with its document")
 def get_one(script_id: str, db: DbSession, user: CurrentUser) -> ScriptDetail:
-    return script_detail(service.get_script(db, script_id, user_id=user.id))
+    return script_detail(queries.get_owned_script(db, script_id, user_id=user.id))
 
 
 @router.patch("/{script_id}", response_model=ScriptDetail, summary="Edit a finished script (validated)")
@@ -158,32 +149,19 @@ def duplicate(script_id: str, db: DbSession, user: CurrentUser) -> ScriptDetail:
 
 @router.delete("/{script_id}", status_code=204, summary="Delete a finished script and its log")
 def delete(script_id: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings) -> Response:
-    from reelforge.jobs.service import remove_folder
-
-    folder = service.delete_script(db, script_id, user_id=user.id, settings=settings)
-    after_commit(db, lambda: remove_folder(settings, folder))
+    flows.delete_script(db, script_id, user_id=user.id, settings=settings)
     return Response(status_code=204)
 
 
 @router.post("/{script_id}/cancel", response_model=CancelOut, summary="Cancel a waiting or running script job")
 def cancel(script_id: str, request: Request, db: DbSession, user: CurrentUser) -> CancelOut:
-    from reelforge.jobs import events
-    from reelforge.jobs.runner import signal_cancel
-
-    result = service.cancel_script(db, script_id, user_id=user.id)
-
-    def wake() -> None:
-        signal_cancel(script_id)
-        events.notify(script_id)
-
-    after_commit(db, wake)
+    result = flows.cancel_script(db, script_id, user_id=user.id)
     return CancelOut(id=script_id, result=result)
 
 
 @router.post("/{script_id}/retry", response_model=ScriptDetail, summary="Queue a failed or cancelled script again")
 def retry(script_id: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings) -> ScriptDetail:
-    row = service.retry_script(db, script_id, user_id=user.id, settings=settings)
-    _dispatch_after_commit(db, settings, script_id)
+    row = flows.retry_script(db, script_id, user_id=user.id, settings=settings)
     return script_detail(row)
 
 
@@ -195,17 +173,15 @@ def logs(
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[ScriptLogOut]:
-    service.get_script(db, script_id, user_id=user.id)
-    return [ScriptLogOut.model_validate(x) for x in service.script_logs(db, script_id, after_id=after, limit=limit)]
+    queries.get_owned_script(db, script_id, user_id=user.id)
+    return [ScriptLogOut.model_validate(x) for x in queries.script_logs(db, script_id, after_id=after, limit=limit)]
 
 
 @router.get("/{script_id}/events", summary="Live progress and log of a script job (SSE; resumes with Last-Event-ID)")
 def script_events(
     script_id: str, request: Request, db: DbSession, user: CurrentUser, database: AppDatabase, settings: AppSettings
 ) -> StreamingResponse:
-    from reelforge.jobs import events
-
-    service.get_script(db, script_id, user_id=user.id)
+    queries.get_owned_script(db, script_id, user_id=user.id)
     last = events.parse_last_event_id(request.headers.get("last-event-id") or request.query_params.get("after"))
     poll = float(getattr(settings, "job_sse_poll_seconds", 0.5))
     stream = events.record_stream(database, "scripts", script_id, last_event_id=last, poll_seconds=poll)

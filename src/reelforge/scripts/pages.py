@@ -12,11 +12,11 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from reelforge import i18n
-from reelforge.db.outbox import after_commit
+from reelforge.credits.service import get_price
 from reelforge.errors import AppError, InvalidInput, PaymentRequired, TooManyRequests
 from reelforge.i18n import N_
 from reelforge.providers.llm import provider_name
-from reelforge.scripts import prompts, service
+from reelforge.scripts import flows, prompts, queries, service
 from reelforge.scripts.models import Script
 from reelforge.scripts.schema import CLIP_SECONDS, SCENE_BOUNDS
 from reelforge.web.auth import PageAdmin, PageUser
@@ -103,11 +103,11 @@ def scripts_page(
     status: Annotated[str | None, Query()] = None,
     cursor: Annotated[str | None, Query()] = None,
 ) -> Response:
-    status = status if status in service.STATUSES else None
+    status = status if status in queries.STATUSES else None
     try:
-        rows, next_cursor = service.list_scripts(db, user.id, q=q, status=status, cursor=cursor, limit=20)
+        rows, next_cursor = queries.list_scripts(db, user.id, q=q, status=status, cursor=cursor, limit=20)
     except InvalidInput:
-        rows, next_cursor = service.list_scripts(db, user.id, q=q, status=status, limit=20)
+        rows, next_cursor = queries.list_scripts(db, user.id, q=q, status=status, limit=20)
     items = [(r, service.summary(r)) for r in rows]
     return render(
         request,
@@ -117,8 +117,6 @@ def scripts_page(
 
 
 def _new_context(request: Request, db: DbSession, user: Any, settings: Any, **extra: Any) -> dict[str, Any]:
-    from reelforge.credits.service import get_price
-
     locale = i18n.request_locale(request)
     return {
         **_common(settings),
@@ -160,7 +158,7 @@ def create_script_form(
         req = service.make_request(settings, topic=topic, type=type, language=language, tone=tone, length=length)
         # The form's one-time token is the Idempotency-Key: a double submit opens the same script.
         key = f"form:{form_token}" if form_token else None
-        result = service.create_script(db, user.id, req, settings, idempotency_key=key)
+        result = flows.order_script(db, user.id, settings, req, idempotency_key=key)
     except AppError as exc:
         if exc.status == 404:
             raise
@@ -169,18 +167,13 @@ def create_script_form(
         ctx = _new_context(request, db, user, settings, form=form, errors=errors)
         ctx["payment_required"] = isinstance(exc, PaymentRequired)
         return render(request, "scripts/new.html", ctx, status_code=exc.status)
-    script_id = result.script.id
-    if result.created:
-        from reelforge.jobs.dispatch import dispatch
-
-        after_commit(db, lambda: dispatch(settings, "script", script_id))
-    return redirect(request, f"/scripts/{script_id}")
+    return redirect(request, f"/scripts/{result.script.id}")
 
 
 # ------------------------------------------------------------------ one script: live view or editor
 @router.get("/scripts/{script_id}", response_class=HTMLResponse)
 def script_page(request: Request, script_id: str, db: DbSession, user: PageUser, settings: AppSettings) -> Response:
-    row = service.get_script(db, script_id, user_id=user.id)
+    row = queries.get_owned_script(db, script_id, user_id=user.id)
     return _script_view(request, db, row, settings)
 
 
@@ -194,7 +187,7 @@ def _script_view(
     draft: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    logs = service.script_logs(db, row.id, limit=1000)
+    logs = queries.script_logs(db, row.id, limit=1000)
     document = service.document_of(row)
     ctx: dict[str, Any] = {
         **_common(settings),
@@ -238,7 +231,7 @@ def save_script_form(
         )
     tags = [t.strip() for t in str(form.get("tags", "")).replace("\n", ",").split(",") if t.strip()]
     title, description = str(form.get("title", "")), str(form.get("description", ""))
-    row = service.get_script(db, script_id, user_id=user.id)
+    row = queries.get_owned_script(db, script_id, user_id=user.id)
     try:
         service.update_script(
             db, script_id, user_id=user.id, title=title, description=description, tags=tags, scenes=scenes
@@ -277,38 +270,26 @@ def duplicate_form(request: Request, script_id: str, db: DbSession, user: PageUs
 
 @router.post("/scripts/{script_id}/delete")
 def delete_form(request: Request, script_id: str, db: DbSession, user: PageUser, settings: AppSettings) -> Response:
-    from reelforge.jobs.service import remove_folder
-
     try:
-        folder = service.delete_script(db, script_id, user_id=user.id, settings=settings)
+        flows.delete_script(db, script_id, user_id=user.id, settings=settings)
     except AppError as exc:
         if exc.status == 404:
             raise
         flash(request, _error_text(request, exc), "error")
         return redirect(request, f"/scripts/{script_id}")
-    after_commit(db, lambda: remove_folder(settings, folder))
     flash(request, _(request, "The script was deleted."), "success")
     return redirect(request, "/scripts")
 
 
 @router.post("/scripts/{script_id}/cancel")
 def cancel_form(request: Request, script_id: str, db: DbSession, user: PageUser) -> Response:
-    from reelforge.jobs import events
-    from reelforge.jobs.runner import signal_cancel
-
     try:
-        result = service.cancel_script(db, script_id, user_id=user.id)
+        result = flows.cancel_script(db, script_id, user_id=user.id)
     except AppError as exc:
         if exc.status == 404:
             raise
         flash(request, _error_text(request, exc), "error")
         return redirect(request, f"/scripts/{script_id}")
-
-    def wake() -> None:
-        signal_cancel(script_id)
-        events.notify(script_id)
-
-    after_commit(db, wake)
     flash(
         request,
         _(request, "Cancelled; the credits were returned.")
@@ -321,16 +302,13 @@ def cancel_form(request: Request, script_id: str, db: DbSession, user: PageUser)
 
 @router.post("/scripts/{script_id}/retry")
 def retry_form(request: Request, script_id: str, db: DbSession, user: PageUser, settings: AppSettings) -> Response:
-    from reelforge.jobs.dispatch import dispatch
-
     try:
-        service.retry_script(db, script_id, user_id=user.id, settings=settings)
+        flows.retry_script(db, script_id, user_id=user.id, settings=settings)
     except AppError as exc:
         if exc.status == 404:
             raise
         flash(request, _error_text(request, exc), "error")
         return redirect(request, f"/scripts/{script_id}")
-    after_commit(db, lambda: dispatch(settings, "script", script_id))
     flash(request, _(request, "Queued again."), "success")
     return redirect(request, f"/scripts/{script_id}")
 

@@ -13,21 +13,27 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from reelforge.config import Settings
-from reelforge.errors import Conflict, InvalidInput, NotFound
+from reelforge.credits import service as credits
+from reelforge.errors import Conflict, InvalidInput
+from reelforge.jobs.runner import TABLES, workdir_for
+from reelforge.jobs.service import cancel_record, check_user_limits, retry_record
 from reelforge.providers.llm import ScriptRequest
 from reelforge.scripts.models import Script, ScriptLog
 from reelforge.scripts.prompts import LANGUAGES, LENGTHS, TONES, TYPES
+from reelforge.scripts.queries import MAX_PAGE as MAX_PAGE
+from reelforge.scripts.queries import MAX_QUERY as MAX_QUERY
+from reelforge.scripts.queries import STATUSES as STATUSES
+from reelforge.scripts.queries import get_owned_script
+from reelforge.scripts.queries import list_scripts as list_scripts
+from reelforge.scripts.queries import script_logs as script_logs
 from reelforge.scripts.schema import SCENE_BOUNDS, ScriptDocument, estimate_narration_seconds, load_document
 
 ACTIVE = ("pending", "processing")
 FINAL = ("completed", "failed", "cancelled")
-STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
-MAX_PAGE = 100
-MAX_QUERY = 200
 
 
 # ------------------------------------------------------------------ input
@@ -103,12 +109,10 @@ def create_script(
 ) -> Created:
     """Create the script row and debit its price in the caller's transaction.
 
-    The caller dispatches the job after commit. With an Idempotency-Key that was used
-    before, the earlier script is returned and nothing is charged.
+    Dispatching the job is the caller's (`scripts.flows`, after commit; a render from a topic
+    runs it as its first step). With an Idempotency-Key that was used before, the earlier
+    script is returned and nothing is charged.
     """
-    from reelforge.credits import service as credits
-    from reelforge.jobs.service import check_user_limits
-
     key = credits.validate_idempotency_key(idempotency_key)
     if key is not None:
         earlier = credits.find_debit_by_idempotency_key(db, user_id, key)
@@ -138,8 +142,6 @@ def create_script(
 
 
 def _create_paid(db: Session, user_id: str, request: ScriptRequest, key: str | None = None) -> Script:
-    from reelforge.credits import service as credits
-
     row = Script(
         user_id=user_id,
         title=request.topic[:300],
@@ -172,10 +174,8 @@ def _create_paid(db: Session, user_id: str, request: ScriptRequest, key: str | N
 
 # ------------------------------------------------------------------ read
 def get_script(db: Session, script_id: str, *, user_id: str | None) -> Script:
-    row = db.get(Script, script_id)
-    if row is None or (user_id is not None and row.user_id != user_id):
-        raise NotFound("No such script.")
-    return row
+    """Kept for callers of the old name: the owned getter lives in `scripts.queries`."""
+    return get_owned_script(db, script_id, user_id=user_id)
 
 
 def document_of(row: Script) -> ScriptDocument | None:
@@ -198,60 +198,6 @@ def summary(row: Script) -> dict[str, Any]:
         "scene_count": len(scenes),
         "estimated_seconds": round(seconds, 1),
     }
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def list_scripts(
-    db: Session,
-    user_id: str,
-    *,
-    q: str | None = None,
-    status: str | None = None,
-    type: str | None = None,
-    cursor: str | None = None,
-    limit: int = 20,
-) -> tuple[list[Script], str | None]:
-    """The user's scripts, newest first, keyset-paginated on (created_at, id); `q` searches title and topic."""
-    from reelforge.jobs.service import decode_cursor, encode_cursor
-
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", field="status")
-    if type is not None and type not in TYPES:
-        raise InvalidInput(f"type must be one of {', '.join(TYPES)}.", field="type")
-    limit = max(1, min(MAX_PAGE, limit))
-    stmt = select(Script).where(Script.user_id == user_id)
-    if q and q.strip():
-        needle = f"%{_escape_like(q.strip()[:MAX_QUERY].lower())}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Script.title).like(needle, escape="\\"),
-                func.lower(Script.original_topic).like(needle, escape="\\"),
-            )
-        )
-    if status:
-        stmt = stmt.where(Script.status == status)
-    if type:
-        stmt = stmt.where(Script.type == type)
-    if cursor:
-        when, last_id = decode_cursor(cursor)
-        stmt = stmt.where(or_(Script.created_at < when, and_(Script.created_at == when, Script.id < last_id)))
-    rows = list(db.scalars(stmt.order_by(Script.created_at.desc(), Script.id.desc()).limit(limit + 1)))
-    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
-
-
-def script_logs(db: Session, script_id: str, *, after_id: int = 0, limit: int = 500) -> list[ScriptLog]:
-    return list(
-        db.scalars(
-            select(ScriptLog)
-            .where(ScriptLog.script_id == script_id, ScriptLog.id > after_id)
-            .order_by(ScriptLog.id)
-            .limit(max(1, min(1000, limit)))
-        )
-    )
 
 
 # ------------------------------------------------------------------ edit
@@ -363,8 +309,6 @@ def duplicate_script(db: Session, script_id: str, *, user_id: str) -> Script:
 
 def delete_script(db: Session, script_id: str, *, user_id: str, settings: Settings) -> Path:
     """Delete a finished script and its log; returns its work folder for the caller to remove after commit."""
-    from reelforge.jobs.runner import workdir_for
-
     row = get_script(db, script_id, user_id=user_id)
     if row.status in ACTIVE:
         raise Conflict(
@@ -379,17 +323,11 @@ def delete_script(db: Session, script_id: str, *, user_id: str, settings: Settin
 
 
 def cancel_script(db: Session, script_id: str, *, user_id: str) -> str:
-    from reelforge.jobs.runner import TABLES
-    from reelforge.jobs.service import cancel_record
-
     get_script(db, script_id, user_id=user_id)
     return cancel_record(db, TABLES["scripts"], script_id)
 
 
 def retry_script(db: Session, script_id: str, *, user_id: str, settings: Settings) -> Script:
-    from reelforge.jobs.runner import TABLES
-    from reelforge.jobs.service import retry_record
-
     get_script(db, script_id, user_id=user_id)
     row: Script = retry_record(db, TABLES["scripts"], script_id, settings)
     return row
