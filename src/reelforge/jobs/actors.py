@@ -24,6 +24,7 @@ from dramatiq.middleware import Callbacks, ShutdownNotifications
 from reelforge.config import Settings
 from reelforge.db.engine import Database
 from reelforge.jobs import runner
+from reelforge.jobs.pool import Upkeep
 from reelforge.jobs.registry import WorkKind, all_kinds, get_kind
 
 log = logging.getLogger(__name__)
@@ -115,8 +116,6 @@ def queue_lengths(settings: Settings) -> dict[str, int]:
 
 def run_worker(settings: Settings, db: Database, *, threads: int = 1, queues: list[str] | None = None) -> None:
     """Consume the queues until SIGINT/SIGTERM (the `reelforge worker` command)."""
-    from reelforge.jobs.pool import Upkeep
-
     STATE.db, STATE.settings = db, settings
     STATE.worker_id = runner.new_worker_id()
     wanted = sorted(set(queues or {k.queue for k in all_kinds()} or DEFAULT_QUEUES))

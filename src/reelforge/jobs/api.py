@@ -11,12 +11,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy.orm import Session
 
-from reelforge.db.outbox import after_commit
-from reelforge.jobs import events, service
-from reelforge.jobs.dispatch import dispatch
-from reelforge.jobs.runner import signal_cancel
+from reelforge.jobs import events, flows, service
 from reelforge.jobs.schemas import (
     AdminJobOut,
     AdminJobPage,
@@ -52,14 +48,6 @@ def _ids(raw: str | None) -> list[str]:
 
 def _sse(stream: object) -> StreamingResponse:
     return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)  # type: ignore[arg-type]
-
-
-def _after_cancel(db: Session, job_id: str) -> None:
-    def wake() -> None:
-        signal_cancel(job_id)
-        events.notify(job_id)
-
-    after_commit(db, wake)
 
 
 # --------------------------------------------------------------------------- own jobs
@@ -125,23 +113,19 @@ def my_job_events(
 
 @router.post("/{job_id}/cancel", response_model=CancelOut, summary="Cancel a waiting or running job")
 def cancel_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUser) -> CancelOut:
-    result = service.cancel_job(db, job_id, user_id=user.id)
-    _after_cancel(db, job_id)
+    result = flows.cancel_job(db, job_id, user_id=user.id)
     return CancelOut(id=job_id, result=result, status="cancelled" if result == "cancelled" else "processing")
 
 
 @router.post("/{job_id}/retry", response_model=JobOut, summary="Queue a failed or cancelled job again")
 def retry_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings) -> JobOut:
-    job = service.retry_job(db, job_id, user_id=user.id, settings=settings)
-    kind = job.kind
-    after_commit(db, lambda: dispatch(settings, kind, job_id))
+    job = flows.retry_job(db, settings, job_id, user_id=user.id)
     return JobOut.model_validate(job)
 
 
 @router.delete("/{job_id}", status_code=204, summary="Delete a finished job and its files")
 def delete_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings) -> Response:
-    folder = service.delete_job(db, job_id, user_id=user.id, settings=settings)
-    after_commit(db, lambda: service.remove_job_files(settings, job_id, folder))
+    flows.delete_job(db, settings, job_id, user_id=user.id)
     return Response(status_code=204)
 
 
@@ -208,8 +192,7 @@ def admin_job_events(
 
 @admin_router.post("/{job_id}/cancel", response_model=CancelOut, summary="Cancel any job")
 def admin_cancel_job(job_id: str, request: Request, db: DbSession, admin: AdminUser) -> CancelOut:
-    result = service.cancel_job(db, job_id, user_id=None)
-    _after_cancel(db, job_id)
+    result = flows.cancel_job(db, job_id, user_id=None)
     return CancelOut(id=job_id, result=result, status="cancelled" if result == "cancelled" else "processing")
 
 
@@ -217,14 +200,11 @@ def admin_cancel_job(job_id: str, request: Request, db: DbSession, admin: AdminU
 def admin_retry_job(
     job_id: str, request: Request, db: DbSession, admin: AdminUser, settings: AppSettings
 ) -> AdminJobOut:
-    job = service.retry_job(db, job_id, user_id=None, settings=settings)
-    kind = job.kind
-    after_commit(db, lambda: dispatch(settings, kind, job_id))
+    job = flows.retry_job(db, settings, job_id, user_id=None)
     return AdminJobOut.model_validate(job)
 
 
 @admin_router.delete("/{job_id}", status_code=204, summary="Delete any finished job and its files")
 def admin_delete_job(job_id: str, request: Request, db: DbSession, admin: AdminUser, settings: AppSettings) -> Response:
-    folder = service.delete_job(db, job_id, user_id=None, settings=settings)
-    after_commit(db, lambda: service.remove_job_files(settings, job_id, folder))
+    flows.delete_job(db, settings, job_id, user_id=None)
     return Response(status_code=204)

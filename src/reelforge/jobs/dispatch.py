@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from reelforge.config import Settings
+from reelforge.jobs.pool import wake_local_pools
 from reelforge.jobs.registry import get_kind
 
 log = logging.getLogger(__name__)
@@ -25,12 +26,10 @@ def dispatch(settings: Settings, kind: str, record_id: str) -> None:
         return
     if settings.broker_url:
         try:
-            from reelforge.jobs.actors import enqueue
+            from reelforge.jobs.actors import enqueue  # lazily: Dramatiq and Redis only in distributed mode
 
             enqueue(settings, work_kind, record_id)
         except Exception:
             log.exception("could not enqueue %s %s on %s", kind, record_id, work_kind.queue)
         return
-    from reelforge.jobs.pool import wake_local_pools
-
     wake_local_pools()  # no pool in this process: a `worker --local` process polls the database

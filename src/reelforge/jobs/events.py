@@ -1,4 +1,4 @@
-"""Live progress as Server-Sent Events, for the `jobs` and the `scripts` tables alike.
+"""Live progress as Server-Sent Events, for every registered table of work (`jobs`, `scripts`).
 
 The database is the source of truth, so a stream works whichever process (embedded
 pool, `reelforge worker --local`, a Dramatiq worker on another machine) runs the job:
@@ -36,6 +36,7 @@ from starlette.concurrency import run_in_threadpool
 
 from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
+from reelforge.jobs.registry import TABLES
 
 FINAL_STATUSES = ("completed", "failed", "cancelled")
 KEEPALIVE_SECONDS = 15.0
@@ -96,8 +97,6 @@ def state_of(row: Any) -> dict[str, Any]:
 
 
 def _load_record(db: Database, table: str, record_id: str, after_log: int) -> tuple[Any | None, list[Any]]:
-    from reelforge.jobs.runner import TABLES
-
     spec = TABLES[table]
     m, lm = spec.model, spec.log_model
     with db.read_session() as s:
@@ -160,8 +159,6 @@ async def record_stream(
 
 
 def _load_many(db: Database, table: str, user_id: str | None, ids: Sequence[str], since: datetime) -> list[Any]:
-    from reelforge.jobs.runner import TABLES
-
     m = TABLES[table].model
     stmt = select(m.id, m.status, m.progress, m.step, m.error, m.attempts)
     if user_id is not None:

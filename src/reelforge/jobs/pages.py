@@ -12,13 +12,10 @@ from sqlalchemy import select
 
 from reelforge import i18n
 from reelforge.accounts.models import User
-from reelforge.db.outbox import after_commit
 from reelforge.errors import AppError, Conflict, TooManyRequests
 from reelforge.i18n import N_
-from reelforge.jobs import events, service
-from reelforge.jobs.dispatch import dispatch
+from reelforge.jobs import events, flows, service
 from reelforge.jobs.models import JOB_STATUSES
-from reelforge.jobs.runner import signal_cancel
 from reelforge.web.auth import PageAdmin, PageUser
 from reelforge.web.deps import AppSettings, DbSession
 from reelforge.web.templating import flash, redirect, render
@@ -153,13 +150,7 @@ def _act(request: Request, db: DbSession, settings: Any, job_id: str, action: st
     base = "/admin/jobs" if user_id is None else "/jobs"
     try:
         if action == "cancel":
-            result = service.cancel_job(db, job_id, user_id=user_id)
-
-            def wake() -> None:
-                signal_cancel(job_id)
-                events.notify(job_id)
-
-            after_commit(db, wake)
+            result = flows.cancel_job(db, job_id, user_id=user_id)
             flash(
                 request,
                 _(request, "Cancelled; the credits were returned.")
@@ -168,13 +159,10 @@ def _act(request: Request, db: DbSession, settings: Any, job_id: str, action: st
                 "success",
             )
         elif action == "retry":
-            job = service.retry_job(db, job_id, user_id=user_id, settings=settings)
-            kind = job.kind
-            after_commit(db, lambda: dispatch(settings, kind, job_id))
+            flows.retry_job(db, settings, job_id, user_id=user_id)
             flash(request, _(request, "The job is queued again."), "success")
         elif action == "delete":
-            folder = service.delete_job(db, job_id, user_id=user_id, settings=settings)
-            after_commit(db, lambda: service.remove_job_files(settings, job_id, folder))
+            flows.delete_job(db, settings, job_id, user_id=user_id)
             flash(request, _(request, "The job and its files were deleted."), "success")
             return redirect(request, base)
     except AppError as exc:

@@ -27,9 +27,8 @@ from reelforge.config import Settings
 from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
 from reelforge.jobs import runner
-from reelforge.jobs.models import Job, JobWorker
-from reelforge.jobs.registry import WorkKind, all_kinds
-from reelforge.scripts.models import Script
+from reelforge.jobs.models import JobWorker
+from reelforge.jobs.registry import WorkKind, all_kinds, all_tables
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +127,9 @@ class Upkeep:
 
     def resend_stale_pending(self) -> None:
         cutoff = utcnow() - STALE_PENDING
-        for model, kind_col in ((Script, None), (Job, Job.kind)):
-            cols = [model.id] + ([kind_col] if kind_col is not None else [])
+        for spec in all_tables():
+            model = spec.model
+            cols = [model.id] + ([model.kind] if spec.single_kind is None else [])
             with self.db.session() as s:
                 rows = s.execute(
                     select(*cols).where(model.status == "pending", model.updated_at < cutoff).limit(200)
@@ -142,7 +142,7 @@ class Upkeep:
                         .execution_options(synchronize_session=False)
                     )
             for r in rows:
-                self.on_requeue("script" if kind_col is None else r.kind, r.id)
+                self.on_requeue(spec.kind_of(r), r.id)
 
 
 class WorkerPool:

@@ -1,10 +1,11 @@
 """Job rules: limits, creating paid work, listing, cancelling, retrying and deleting.
 
 Every function takes a SQLAlchemy session and never commits (the caller's unit of
-work does). `cancel_record` works on both tables (`jobs` and `scripts`) so the
-scripts domain can use it for script jobs too. Work for other processes (dispatching
-a job, killing a running one, deleting files) is returned to the caller to run after
-the commit.
+work does). `cancel_record` and `retry_record` work on every registered table (`jobs`,
+`scripts`), so the scripts domain uses them for script jobs too. Payments go through
+the installed `Ledger`, file removal through the kind's `remove_files` hook; the work
+for other processes (dispatching, waking a running job, deleting files) is registered
+after commit by `jobs.flows`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from sqlalchemy.orm import Session
 from reelforge.config import Settings, get_settings
 from reelforge.db.base import utcnow
 from reelforge.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+from reelforge.jobs.context import workdir_for
 from reelforge.jobs.models import ACTIVE_STATUSES, JOB_STATUSES, Job, JobLog, JobWorker
-from reelforge.jobs.runner import TABLES, TableSpec, workdir_for
-from reelforge.scripts.models import Script
+from reelforge.jobs.registry import TABLES, Ledger, WorkTable, all_tables, find_kind, installed_ledger
 
 FINAL_STATUSES = ("completed", "failed", "cancelled")
 MAX_PAGE = 100
@@ -33,15 +34,22 @@ MAX_PAGE = 100
 
 # --------------------------------------------------------------------------- limits
 def active_count(db: Session, user_id: str) -> int:
-    jobs = db.scalar(select(func.count()).where(Job.user_id == user_id, Job.status.in_(ACTIVE_STATUSES))) or 0
-    scripts = db.scalar(select(func.count()).where(Script.user_id == user_id, Script.status.in_(ACTIVE_STATUSES))) or 0
-    return int(jobs) + int(scripts)
+    """Pending + processing work of a user, over every table of work."""
+    return sum(
+        int(db.scalar(select(func.count()).where(t.model.user_id == user_id, t.model.status.in_(ACTIVE_STATUSES))) or 0)
+        for t in all_tables()
+    )
 
 
 def queue_length(db: Session) -> int:
-    jobs = db.scalar(select(func.count()).where(Job.status == "pending")) or 0
-    scripts = db.scalar(select(func.count()).where(Script.status == "pending")) or 0
-    return int(jobs) + int(scripts)
+    return sum(int(db.scalar(select(func.count()).where(t.model.status == "pending")) or 0) for t in all_tables())
+
+
+def _ledger() -> Ledger:
+    ledger = installed_ledger()
+    if ledger is None:
+        raise RuntimeError("paid work needs a ledger: no domain installed one (jobs.registry.use_ledger)")
+    return ledger
 
 
 def check_user_limits(db: Session, user_id: str, settings: Settings | None = None) -> None:
@@ -114,9 +122,7 @@ def create_job(
     db.add(job)
     db.flush()
     if price > 0:
-        from reelforge.credits.service import debit
-
-        entry = debit(
+        entry = _ledger().debit(
             db,
             user_id,
             price,
@@ -196,7 +202,7 @@ def list_jobs(db: Session, f: JobFilter, *, cursor: str | None = None, limit: in
 
 
 # --------------------------------------------------------------------------- cancel
-def cancel_record(db: Session, spec: TableSpec, record_id: str) -> str:
+def cancel_record(db: Session, spec: WorkTable, record_id: str) -> str:
     """Cancel a job or script job. Returns "cancelled" (it was waiting: done, refunded) or
     "requested" (it is running: the worker stops it within a second or so).
 
@@ -215,10 +221,7 @@ def cancel_record(db: Session, spec: TableSpec, record_id: str) -> str:
         assert row is not None
         db.refresh(row)
         if row.debit_id:
-            from reelforge.credits.service import refund
-
-            what = "script" if spec.name == "scripts" else "job"
-            refund(db, row.debit_id, description=f"Refund: {what} {record_id} cancelled")
+            _ledger().refund(db, row.debit_id, description=f"Refund: {spec.noun} {record_id} cancelled")
         db.add(spec.log_model(**{spec.log_fk: record_id, "level": "warning", "log_message": "Cancelled."}))
         return "cancelled"
     res = db.execute(
@@ -246,7 +249,7 @@ def cancel_job(db: Session, job_id: str, *, user_id: str | None) -> str:
 
 
 # --------------------------------------------------------------------------- retry
-def retry_record(db: Session, spec: TableSpec, record_id: str, settings: Settings | None = None) -> Any:
+def retry_record(db: Session, spec: WorkTable, record_id: str, settings: Settings | None = None) -> Any:
     """Put failed or cancelled work back in the queue, resuming after its finished steps.
 
     Paid work was refunded when it failed, so a retry charges the same amount again when
@@ -266,18 +269,15 @@ def retry_record(db: Session, spec: TableSpec, record_id: str, settings: Setting
     check_user_limits(db, row.user_id, settings)
     new_debit_id: str | None = None
     if row.debit_id:
-        from reelforge.credits.models import CreditHistory
-        from reelforge.credits.service import debit, refund_of
-
-        original = db.get(CreditHistory, row.debit_id)
-        refunded = refund_of(db, row.debit_id) is not None
-        if original is not None and not refunded:
+        ledger = _ledger()
+        refunded = ledger.refund_of(db, row.debit_id)
+        if refunded is None:
             new_debit_id = row.debit_id  # still paid (never refunded): keep the payment
-        elif original is not None and settings.job_retry_charges and -original.amount > 0:
-            what = "script" if spec.name == "scripts" else "job"
+        elif settings.job_retry_charges and refunded.amount > 0:
+            # A refund gives back exactly what was debited, so it says what the retry costs.
             # Not linked through job_id/script_id: the ledger keeps one debit per job (the
             # audit checks that); the retry's debit is tied to the work by its debit_id.
-            entry = debit(db, row.user_id, -original.amount, description=f"Retry of {what} {record_id}")
+            entry = ledger.debit(db, row.user_id, refunded.amount, description=f"Retry of {spec.noun} {record_id}")
             new_debit_id = entry.id
     now = utcnow()
     res = db.execute(
@@ -313,7 +313,8 @@ def retry_job(db: Session, job_id: str, *, user_id: str | None, settings: Settin
 
 # --------------------------------------------------------------------------- delete
 def delete_job(db: Session, job_id: str, *, user_id: str | None, settings: Settings | None = None) -> Path:
-    """Delete a finished job and its log; returns its work folder, which the caller removes after commit."""
+    """Delete a finished job and its log; returns its work folder, which the caller removes after commit
+    (`remove_job_files`)."""
     settings = settings or get_settings()
     job = get_job(db, job_id, user_id=user_id)
     if job.status not in FINAL_STATUSES:
@@ -329,12 +330,12 @@ def delete_job(db: Session, job_id: str, *, user_id: str | None, settings: Setti
     return folder
 
 
-def remove_job_files(settings: Settings, job_id: str, folder: Path) -> None:
-    """After a deleted job's commit: its work folder and whatever it stored in the media store."""
-    from reelforge.render.service import delete_render_files
-
+def remove_job_files(settings: Settings, kind: str, job_id: str, folder: Path) -> None:
+    """After a deleted job's commit: its work folder and what its kind stored elsewhere (media store)."""
     remove_folder(settings, folder)
-    delete_render_files(settings, job_id)
+    work_kind = find_kind(kind)
+    if work_kind is not None and work_kind.remove_files is not None:
+        work_kind.remove_files(settings, job_id)
 
 
 def remove_folder(settings: Settings, folder: Path) -> None:
@@ -349,20 +350,20 @@ def remove_folder(settings: Settings, folder: Path) -> None:
 # --------------------------------------------------------------------------- admin
 def queue_depth(db: Session) -> list[dict[str, Any]]:
     """Pending and processing counts per kind, with each kind's queue."""
-    from reelforge.jobs.registry import find_kind
-
     out: list[dict[str, Any]] = []
-    rows = db.execute(
-        select(Job.kind, Job.status, func.count()).where(Job.status.in_(ACTIVE_STATUSES)).group_by(Job.kind, Job.status)
-    ).all()
-    srows = db.execute(
-        select(Script.status, func.count()).where(Script.status.in_(ACTIVE_STATUSES)).group_by(Script.status)
-    ).all()
     counts: dict[str, dict[str, int]] = {}
-    for kind, status, n in rows:
-        counts.setdefault(kind, {"pending": 0, "processing": 0})[status] = int(n)
-    for status, n in srows:
-        counts.setdefault("script", {"pending": 0, "processing": 0})[status] = int(n)
+    for t in all_tables():
+        m = t.model
+        active = m.status.in_(ACTIVE_STATUSES)
+        rows: list[tuple[str, str, int]] = []
+        if t.single_kind is None:
+            stmt = select(m.kind, m.status, func.count()).where(active).group_by(m.kind, m.status)
+            rows = [(kind, status, n) for kind, status, n in db.execute(stmt)]
+        else:
+            stmt = select(m.status, func.count()).where(active).group_by(m.status)
+            rows = [(t.single_kind, status, n) for status, n in db.execute(stmt)]
+        for kind, status, n in rows:
+            counts.setdefault(kind, {"pending": 0, "processing": 0})[status] = int(n)
     for kind, c in sorted(counts.items()):
         k = find_kind(kind)
         out.append({"kind": kind, "queue": k.queue if k else "?", **c})
