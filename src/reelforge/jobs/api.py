@@ -152,7 +152,7 @@ def admin_overview(db: DbSession, admin: AdminUser, settings: AppSettings) -> Ad
     broker_queues: dict[str, int] | None = None
     if settings.broker_url:
         try:
-            from reelforge.jobs.actors import queue_lengths
+            from reelforge.jobs.actors import queue_lengths  # lazily: Dramatiq only in distributed mode
 
             broker_queues = queue_lengths(settings)
         except Exception:  # noqa: BLE001 - Redis down: show the database's view only

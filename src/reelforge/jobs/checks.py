@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from reelforge.config import Settings
+from reelforge.credits.models import CreditHistory  # the doctor audits refunds across domains
 from reelforge.db.base import utcnow
-from reelforge.jobs.models import Job, JobWorker
-from reelforge.scripts.models import Script
-
-if TYPE_CHECKING:
-    from reelforge.config import Settings
-    from reelforge.db.engine import Database
-    from reelforge.doctor import Finding
+from reelforge.db.engine import Database
+from reelforge.doctor import Finding
+from reelforge.jobs.models import JobWorker
+from reelforge.jobs.registry import all_tables
 
 MAX_LISTED = 10
 
 
 def check_jobs(settings: Settings, db: Database) -> list[Finding]:
-    from reelforge.credits.models import CreditHistory
-    from reelforge.doctor import Finding
-
     now = utcnow()
     grace = timedelta(seconds=max(60.0, 2 * settings.job_lease_seconds))
     findings: list[Finding] = []
@@ -31,7 +26,8 @@ def check_jobs(settings: Settings, db: Database) -> list[Finding]:
     unrefunded: list[str] = []
     pending = 0
     with db.read_session() as s:
-        for label, model in (("job", Job), ("script", Script)):
+        for table in all_tables():
+            label, model = table.noun, table.model
             stuck += [
                 f"{label} {i}"
                 for i in s.scalars(

@@ -18,7 +18,7 @@ from reelforge.jobs import events, flows, service
 from reelforge.jobs.models import JOB_STATUSES
 from reelforge.web.auth import PageAdmin, PageUser
 from reelforge.web.deps import AppSettings, DbSession
-from reelforge.web.templating import flash, redirect, render
+from reelforge.web.templating import add_admin_section, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -260,8 +260,6 @@ def admin_delete_form(
 
 
 def _register_admin_card() -> None:
-    from reelforge.web.templating import add_admin_section
-
     add_admin_section(
         "/admin/jobs", N_("Jobs and workers"), N_("Every job, queue depth, workers seen recently; cancel or retry.")
     )
