@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
 from reelforge.jobs import events
-from reelforge.jobs.registry import TABLES, WorkKind, WorkTable, all_tables, find_kind, get_kind, installed_ledger
+from reelforge.jobs.registry import WorkKind, WorkTable, all_tables, find_kind, get_kind, installed_ledger, table_of
 
 log = logging.getLogger(__name__)
 
@@ -324,4 +324,4 @@ def kind_of_record(db: Database, spec: WorkTable, record_id: str) -> WorkKind | 
 
 
 def table_for_kind(kind: str) -> WorkTable:
-    return TABLES[get_kind(kind).table]
+    return table_of(get_kind(kind))

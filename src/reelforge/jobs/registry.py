@@ -171,7 +171,7 @@ def installed_ledger() -> Ledger | None:
 
 def register(kind: WorkKind) -> WorkKind:
     """Register (or replace, e.g. on module reload) a kind of work."""
-    table = dict.get(TABLES, kind.table)  # tables register lazily: only check the ones known
+    table = TABLES.get(kind.table)  # a table may register after its kinds: check the known ones
     if table is not None and table.single_kind is not None and kind.name != table.single_kind:
         raise ValueError(f"the {table.name} table holds only the kind {table.single_kind!r}")
     if not kind.queue:

@@ -46,7 +46,7 @@ from reelforge.errors import JobCancelled, PermanentError, TransientError
 from reelforge.jobs import lease
 from reelforge.jobs.context import LeaseLost, RunnerContext, WorkerStopping, signal_cancel, workdir_for
 from reelforge.jobs.lease import claim, finish, pending_candidates, release, table_for_kind
-from reelforge.jobs.registry import TABLES, Step, WorkKind, WorkTable, all_tables, get_kind
+from reelforge.jobs.registry import TABLES, Step, WorkKind, WorkTable, all_tables, get_kind, table_of
 
 TableSpec = WorkTable  # the name callers knew before tables were registered by their domains
 
@@ -99,7 +99,7 @@ def run(
 ) -> RunResult:
     """Claim `record_id` and run it to the end. A no-op (claimed=False) when someone else holds it."""
     kind = get_kind(kind_name)
-    spec = TABLES[kind.table]
+    spec = table_of(kind)
     worker_id = worker_id or new_worker_id()
     if not claim(
         db,
