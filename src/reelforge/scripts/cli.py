@@ -10,6 +10,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from reelforge.config import get_settings
+from reelforge.errors import AppError, JobCancelled, PermanentError, TransientError
+
 console = Console()
 err = Console(stderr=True)
 
@@ -31,8 +34,9 @@ def script(
     ] = True,
 ) -> None:
     """Write a script with the configured provider (offline writer without an API key) and print it."""
-    from reelforge.config import get_settings
-    from reelforge.errors import AppError, JobCancelled, PermanentError, TransientError
+    # Loaded when the command runs, not when `reelforge` starts: the top-level CLI registers this
+    # command at import, and every other command (and --help) should not pay for the writer,
+    # the providers and the job context.
     from reelforge.jobs.context import LocalContext
     from reelforge.scripts import service, tasks
     from reelforge.scripts.schema import estimate_narration_seconds
@@ -52,7 +56,7 @@ def script(
         raise typer.Exit(2) from exc
 
     db = None
-    if use_db:
+    if use_db:  # the database stack only when asked for (same reason as above)
         from reelforge.db import migrate
         from reelforge.db.engine import Database
 
