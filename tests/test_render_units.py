@@ -133,7 +133,7 @@ def test_the_korean_font_ships_with_its_licence(tmp_path: Path) -> None:
 
 
 def test_artist_reads_the_prompt() -> None:
-    from reelforge.providers.image import SUBJECTS, THEMES, _pick
+    from reelforge.providers.image.offline_artist import SUBJECTS, THEMES, _pick
 
     assert _pick("A relaxed cat on a cardboard box, cozy home interior", THEMES) == "indoor"
     assert _pick("A relaxed cat on a cardboard box", SUBJECTS) == "cat"
