@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +23,31 @@ from typing import Any, Protocol
 
 from reelforge.config import Settings
 from reelforge.errors import PermanentError, TransientError
-from reelforge.jobs.context import JobContext
+from reelforge.media_tools import ffmpeg_path
 from reelforge.providers.image import OfflineArtist
-from reelforge.render.ffmpeg import ffmpeg_path
 
 Report = Callable[[float], None]
+
+
+class ClipContext(Protocol):
+    """The part of the job engine's `JobContext` a clip needs; any `JobContext` fits, so providers
+    need not import the job engine."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def log(self, message: str, level: str = "info") -> None: ...
+
+    def check_cancelled(self) -> None: ...
+
+    def run_process(
+        self,
+        argv: Sequence[str],
+        *,
+        on_line: Callable[[str], None] | None = None,
+        timeout: float | None = None,
+        cwd: Path | None = None,
+    ) -> int: ...
 
 
 @contextmanager
@@ -50,7 +70,7 @@ class VideoProvider(Protocol):
     offline: bool
 
     def generate(
-        self, ctx: JobContext, prompt: str, target: Path, *, seconds: int, size: tuple[int, int], report: Report
+        self, ctx: ClipContext, prompt: str, target: Path, *, seconds: int, size: tuple[int, int], report: Report
     ) -> ClipResult: ...
 
 
@@ -59,7 +79,7 @@ class OfflineClipMaker:
     offline = True
 
     def generate(
-        self, ctx: JobContext, prompt: str, target: Path, *, seconds: int, size: tuple[int, int], report: Report
+        self, ctx: ClipContext, prompt: str, target: Path, *, seconds: int, size: tuple[int, int], report: Report
     ) -> ClipResult:
         w, h = size
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -124,13 +144,13 @@ class OpenAIVideos:
         return "720x1280" if h > w else "1280x720"
 
     def generate(
-        self, ctx: JobContext, prompt: str, target: Path, *, seconds: int, size: tuple[int, int], report: Report
+        self, ctx: ClipContext, prompt: str, target: Path, *, seconds: int, size: tuple[int, int], report: Report
     ) -> ClipResult:
         with _sdk_quiet():
             return self._generate(ctx, prompt, target, seconds=seconds, size=size, report=report)
 
     def _generate(
-        self, ctx: JobContext, prompt: str, target: Path, *, seconds: int, size: tuple[int, int], report: Report
+        self, ctx: ClipContext, prompt: str, target: Path, *, seconds: int, size: tuple[int, int], report: Report
     ) -> ClipResult:
         from reelforge.providers.tts import _raise_for_provider
 
@@ -185,7 +205,7 @@ class OpenAIVideos:
         return ClipResult(target, self.name)
 
 
-def _sleep_cancellable(ctx: JobContext, seconds: float) -> None:
+def _sleep_cancellable(ctx: ClipContext, seconds: float) -> None:
     end = time.monotonic() + seconds
     while True:
         ctx.check_cancelled()

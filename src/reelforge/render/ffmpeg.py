@@ -1,22 +1,12 @@
-"""Locating the ffmpeg binary: REELFORGE_FFMPEG, else the one the imageio-ffmpeg wheel ships."""
+"""The ffmpeg binary for render: the lookup lives in `reelforge.media_tools`; its version for doctor."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-from functools import lru_cache
 
+from reelforge.media_tools import ffmpeg_path
 
-@lru_cache(maxsize=4)
-def ffmpeg_path(configured: str = "") -> str:
-    if configured:
-        found = shutil.which(configured)
-        if not found:
-            raise FileNotFoundError(f"REELFORGE_FFMPEG={configured!r} is not an executable")
-        return found
-    import imageio_ffmpeg
-
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
+__all__ = ["ffmpeg_path", "ffmpeg_version"]
 
 
 def ffmpeg_version(configured: str = "") -> str:
