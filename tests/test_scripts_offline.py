@@ -7,8 +7,8 @@ import re
 import pytest
 
 from reelforge.providers.llm import OfflineScriptWriter, PromptSet, ScriptRequest
+from reelforge.providers.offline_writer import analyse, josa, write_offline
 from reelforge.scripts import prompts
-from reelforge.scripts.offline_writer import analyse, josa, write_offline
 from reelforge.scripts.schema import CLIP_SECONDS, SCENE_BOUNDS, ScriptDocument, load_document
 
 KO_TOPICS = [

@@ -11,7 +11,7 @@
   `stream_options.include_usage`). The SDK retries 429/5xx/timeouts itself; what is
   left after its retries is mapped to `TransientError` (overload, connection) or
   `PermanentError` (timeout, auth, bad request, still-invalid JSON).
-- `OfflineScriptWriter` wraps `reelforge.scripts.offline_writer`: deterministic
+- `OfflineScriptWriter` wraps `reelforge.providers.offline_writer`: deterministic
   templates, no network, marked `offline_draft=True`. It is the default without a key.
 """
 
@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reelforge.config import Settings
 from reelforge.errors import JobCancelled, PermanentError, TransientError
-from reelforge.scripts.schema import CLIP_SECONDS, SCENE_BOUNDS, Scene, ScriptDocument
+from reelforge.providers.script_schema import CLIP_SECONDS, SCENE_BOUNDS, Scene, ScriptDocument
 
 TextCallback = Callable[[str], None]
 CancelCheck = Callable[[], bool]
@@ -386,7 +386,8 @@ class OfflineScriptWriter:
         on_text: TextCallback | None = None,
         is_cancelled: CancelCheck | None = None,
     ) -> WriteResult:
-        from reelforge.scripts.offline_writer import write_offline
+        # at call time: the offline writer imports ScriptRequest from this module
+        from reelforge.providers.offline_writer import write_offline
 
         document = write_offline(request, render_image=prompts.render_image)
         if on_text is not None:

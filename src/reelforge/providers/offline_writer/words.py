@@ -1,6 +1,6 @@
 """Reading a topic for the offline writer: Korean particles, nouns, and the topic's frame.
 
-The word lists live in `offline_phrases/*.json` (loaded once); this module keeps the rules.
+The word lists live in `phrases/*.json` (loaded once); this module keeps the rules.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 @cache
 def load_phrases(name: str) -> Any:
-    """`offline_phrases/<name>.json`, parsed once per process."""
-    path = resources.files("reelforge.scripts").joinpath("offline_phrases", f"{name}.json")
+    """`phrases/<name>.json`, parsed once per process."""
+    path = resources.files("reelforge.providers.offline_writer").joinpath("phrases", f"{name}.json")
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -19,11 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reelforge.providers.llm import ScriptRequest
-from reelforge.scripts.offline_words import Topic, analyse, josa, load_phrases, to_en
-from reelforge.scripts.schema import SCENE_BOUNDS, Scene, ScriptDocument, estimate_narration_seconds
-
-# Re-exported: callers import the topic reader from here.
-__all__ = ["Topic", "analyse", "default_image_prompt", "josa", "write_offline"]
+from reelforge.providers.offline_writer.words import Topic, analyse, josa, load_phrases, to_en
+from reelforge.providers.script_schema import SCENE_BOUNDS, Scene, ScriptDocument, estimate_narration_seconds
 
 # ------------------------------------------------------------------ sentence templates
 # A point is (caption, lead sentence, detail sentence, extra sentence for longform, visual).
