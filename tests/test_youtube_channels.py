@@ -15,7 +15,7 @@ from reelforge.config import Settings
 from reelforge.db.engine import Database
 from reelforge.errors import InvalidInput
 from reelforge.youtube import client as yc
-from reelforge.youtube import service
+from reelforge.youtube.channels import finish_connect, fresh_credentials
 from reelforge.youtube.crypto import TokenCipher
 from reelforge.youtube.models import YoutubeChannel, YoutubeOAuthState
 from tests.stubs.fake_youtube import FakeYouTube, authorize, connect_channel, fake_youtube, youtube_settings
@@ -93,14 +93,14 @@ def test_state_mismatch_is_refused(api_client: Any, make_user: Any, fake_youtube
 
     # The service says why.
     with db.session() as s, pytest.raises(InvalidInput) as err:
-        service.finish_connect(s, _settings_of(a), mallory.id, state=params["state"], code=params["code"])
+        finish_connect(s, _settings_of(a), mallory.id, state=params["state"], code=params["code"])
     assert err.value.extra["reason"] == "state_mismatch"
 
     # Alice's own callback still works, once.
     assert a.get(path, params=params, follow_redirects=False).status_code == 303
     assert len(a.get("/api/v1/youtube/channels").json()) == 1
     with db.session() as s, pytest.raises(InvalidInput):
-        service.finish_connect(s, _settings_of(a), alice.id, state=params["state"], code=params["code"])
+        finish_connect(s, _settings_of(a), alice.id, state=params["state"], code=params["code"])
 
 
 def test_denied_consent_creates_nothing(api_client: Any, make_user: Any, fake_youtube: FakeYouTube) -> None:
@@ -236,5 +236,5 @@ def test_doctor_check_and_rotated_secret(
         channel = s.get(YoutubeChannel, ch["id"])
         assert channel is not None
         with pytest.raises(yc.ReconnectNeeded):
-            service.fresh_credentials(s, rotated, channel)
+            fresh_credentials(s, rotated, channel)
         assert channel.needs_reconnect is True

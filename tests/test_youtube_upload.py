@@ -20,8 +20,11 @@ from reelforge.db.engine import Database
 from reelforge.jobs.models import Job, JobLog
 from reelforge.jobs.runner import run
 from reelforge.youtube import client as yc
-from reelforge.youtube import service
+from reelforge.youtube.crypto import TokenCipher
+from reelforge.youtube.flows import chain_upload_after_render
 from reelforge.youtube.models import YoutubeQuotaDay, YoutubeUpload
+from reelforge.youtube.quota import quota_day
+from reelforge.youtube.uploads import validate_auto_publish
 from tests.stubs.fake_youtube import FakeYouTube, connect_channel, fake_youtube, make_render, youtube_settings
 
 __all__ = ["fake_youtube"]
@@ -242,7 +245,7 @@ def test_daily_cap(creator: Any, db: Database, settings: Settings, app: Any, fak
     # A race that slipped past the check (cap reached by the time it runs) fails before YouTube is called.
     app.state.settings = settings.model_copy(update={"youtube_daily_upload_cap": 5})
     late = _upload(client, make_render(db, settings, user.id)).json()["job_id"]
-    day, _ = service.quota_day(settings)
+    day, _ = quota_day(settings)
     with db.session() as s:
         row = s.get(YoutubeQuotaDay, day)
         assert row is not None
@@ -256,14 +259,12 @@ def test_daily_cap(creator: Any, db: Database, settings: Settings, app: Any, fak
 
 def test_quota_day_is_pacific_by_default(settings: Settings) -> None:
     # 07:30 UTC on 26 Nov is still 25 Nov in California; the day ends at 08:00 UTC (PST = UTC-8).
-    day, resets = service.quota_day(settings, datetime(2026, 11, 26, 7, 30, tzinfo=UTC))
+    day, resets = quota_day(settings, datetime(2026, 11, 26, 7, 30, tzinfo=UTC))
     assert day == "2026-11-25" and resets == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
     utc = settings.model_copy(update={"youtube_quota_timezone": "UTC"})
-    assert service.quota_day(utc, datetime(2026, 11, 26, 7, 30, tzinfo=UTC))[0] == "2026-11-26"
+    assert quota_day(utc, datetime(2026, 11, 26, 7, 30, tzinfo=UTC))[0] == "2026-11-26"
     # Summer time: PDT = UTC-7.
-    assert service.quota_day(settings, datetime(2026, 7, 1, 12, tzinfo=UTC))[1] == datetime(
-        2026, 7, 2, 7, 0, tzinfo=UTC
-    )
+    assert quota_day(settings, datetime(2026, 7, 1, 12, tzinfo=UTC))[1] == datetime(2026, 7, 2, 7, 0, tzinfo=UTC)
 
 
 def test_youtube_quota_exceeded_fails_with_a_clear_message(
@@ -308,8 +309,8 @@ def test_reconnect_needed_channel(creator: Any, db: Database, settings: Settings
 
         ch = s.get(YoutubeChannel, channel["id"])
         assert ch is not None
-        ch.token_encrypted = service.TokenCipher(settings).encrypt_json(
-            {**service.TokenCipher(settings).decrypt_json(ch.token_encrypted or ""), "expiry": None}
+        ch.token_encrypted = TokenCipher(settings).encrypt_json(
+            {**TokenCipher(settings).decrypt_json(ch.token_encrypted or ""), "expiry": None}
         )
     result = run(db, settings, "upload", job_id)
     assert result.status == "failed" and "reconnect" in (result.error or "")
@@ -368,10 +369,10 @@ def test_auto_publish_chains_an_upload(
         assert render is not None
         render.options = {**render.options, "auto_publish": True, "youtube": {"privacy_status": "private"}}
         s.flush()
-        job = service.chain_upload_after_render(s, render, settings)
+        job = chain_upload_after_render(s, render, settings)
         assert job is not None
         job_id = job.id
-        again = service.chain_upload_after_render(s, render, settings)  # a re-run of that step
+        again = chain_upload_after_render(s, render, settings)  # a re-run of that step
         assert again is not None and again.id == job_id
     row = _row(db, job_id)
     assert row.title == SCRIPT["title"] and row.privacy_status == "private" and row.source_job_id == render_id
@@ -383,23 +384,23 @@ def test_auto_publish_chains_an_upload(
     from reelforge.errors import Conflict, InvalidInput
 
     with db.session() as s:
-        checked = service.validate_auto_publish(s, user.id, {"tags": ["a"]})
+        checked = validate_auto_publish(s, user.id, {"tags": ["a"]})
         assert checked == {"tags": ["a"], "privacy_status": "private", "channel_id": channel["id"]}
         soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
         with pytest.raises(InvalidInput):
-            service.validate_auto_publish(s, user.id, {"privacy_status": "public", "publish_at": soon})
+            validate_auto_publish(s, user.id, {"privacy_status": "public", "publish_at": soon})
         with pytest.raises(InvalidInput):
-            service.validate_auto_publish(s, user.id, {"privacy": "public"})
+            validate_auto_publish(s, user.id, {"privacy": "public"})
     assert client.delete(f"/api/v1/youtube/channels/{channel['id']}").status_code == 200
     with db.session() as s, pytest.raises(Conflict):
-        service.validate_auto_publish(s, user.id, {})
+        validate_auto_publish(s, user.id, {})
     other = make_render(db, settings, user.id, script=SCRIPT, status="processing")
     with db.session() as s:
         render = s.get(Job, other)
         assert render is not None
         render.options = {"auto_publish": True}
         s.flush()
-        assert service.chain_upload_after_render(s, render, settings) is None
+        assert chain_upload_after_render(s, render, settings) is None
     assert any("Auto-publish to YouTube skipped" in line for line in _logs(db, other))
 
 

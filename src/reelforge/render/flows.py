@@ -21,7 +21,7 @@ from reelforge.render import service
 from reelforge.render.queries import get_owned_render
 from reelforge.scripts import service as scripts
 from reelforge.scripts.queries import get_owned_script
-from reelforge.youtube import service as youtube
+from reelforge.youtube import uploads as youtube
 
 
 def order_render(
@@ -39,7 +39,7 @@ def order_render(
 ) -> service.Created:
     """Order a render of the user's finished script, or of a script written first from `topic`.
 
-    `publish` (auto-publish options, see youtube.service.validate_auto_publish; `{}` for the
+    `publish` (auto-publish options, see youtube.uploads.validate_auto_publish; `{}` for the
     default channel) chains an upload to the user's channel when the render completes.
     An Idempotency-Key replay returns the earlier job and dispatches nothing.
     """

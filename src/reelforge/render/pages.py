@@ -21,7 +21,7 @@ from reelforge.scripts.queries import find_finished_script
 from reelforge.web.auth import PageAdmin, PageUser
 from reelforge.web.deps import AppSettings, DbSession, FormFields
 from reelforge.web.templating import add_admin_section, flash, redirect, render
-from reelforge.youtube import service as youtube
+from reelforge.youtube import queries as youtube
 
 router = APIRouter(include_in_schema=False)
 

@@ -199,17 +199,11 @@ def step_publish(ctx: JobContext) -> None:
         job.size_bytes = video.size
         if not job.title:
             job.title = work.document.title[:300]
-        upload_id = None
         if (job.options or {}).get("auto_publish"):  # "upload to my default channel when done"
-            from reelforge.youtube.service import chain_upload_after_render
+            from reelforge.youtube.flows import chain_upload_after_render
 
-            upload = chain_upload_after_render(s, job, ctx.settings)
-            upload_id = upload.id if upload is not None else None
+            chain_upload_after_render(s, job, ctx.settings)  # its upload job is dispatched after this commit
     ctx.log(f"Video ready: {info.duration:.1f} s, {video.size / 1e6:.1f} MB, {info.width}x{info.height}.")
-    if upload_id is not None:
-        from reelforge.jobs.dispatch import dispatch
-
-        dispatch(ctx.settings, "upload", upload_id)  # after the commit above
 
 
 def steps(db: Database, record_id: str) -> list[Step]:

@@ -8,15 +8,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select
 
-from reelforge.db.outbox import after_commit
-from reelforge.jobs.dispatch import dispatch
-from reelforge.jobs.models import Job
 from reelforge.web.auth import AdminUser, CurrentUser
 from reelforge.web.deps import AppSettings, DbSession
-from reelforge.youtube import service
+from reelforge.youtube import flows, queries, uploads
 from reelforge.youtube.models import YoutubeUpload
+from reelforge.youtube.quota import queued_uncounted, quota_status
 from reelforge.youtube.schemas import (
     AdminChannelOut,
     AdminUploadOut,
@@ -35,26 +32,6 @@ router = APIRouter(prefix="/youtube", tags=["youtube"])
 admin_router = APIRouter(prefix="/admin/youtube", tags=["admin"])
 
 
-def effective_statuses(db: DbSession, rows: list[YoutubeUpload]) -> dict[str, str]:
-    """The status to show: the row's, except where its job knows better.
-
-    An upload whose job was cancelled (or failed) while still queued never ran, so its row
-    still says pending; a failed or cancelled upload whose job was retried is queued again.
-    """
-    job_ids = [r.job_id for r in rows if r.job_id and r.status != "completed"]
-    job_status = dict(db.execute(select(Job.id, Job.status).where(Job.id.in_(job_ids))).all()) if job_ids else {}
-    out: dict[str, str] = {}
-    for r in rows:
-        js = job_status.get(r.job_id or "")
-        if r.status in ("pending", "uploading") and js in ("failed", "cancelled"):
-            out[r.id] = js
-        elif r.status in ("failed", "cancelled") and js in ("pending", "processing"):
-            out[r.id] = "pending"
-        else:
-            out[r.id] = r.status
-    return out
-
-
 def _upload_out(row: YoutubeUpload, status: str, model: type[UploadOut] = UploadOut) -> UploadOut:
     data = model.model_validate(row)
     data.status = status
@@ -64,19 +41,19 @@ def _upload_out(row: YoutubeUpload, status: str, model: type[UploadOut] = Upload
 # --------------------------------------------------------------------------- channels
 @router.get("/channels", response_model=list[ChannelOut], summary="My connected channels (default first)")
 def my_channels(db: DbSession, user: CurrentUser) -> list[ChannelOut]:
-    return [ChannelOut.model_validate(c) for c in service.list_channels(db, user.id)]
+    return [ChannelOut.model_validate(c) for c in queries.list_channels(db, user.id)]
 
 
 @router.post("/channels/connect", response_model=ConnectOut, summary="Start connecting a channel (OAuth)")
 def connect(db: DbSession, user: CurrentUser, settings: AppSettings) -> ConnectOut:
     """Returns Google's consent URL; send the user's browser there. Google redirects back to
     `/youtube/oauth/callback`, which stores the channel."""
-    return ConnectOut(authorization_url=service.start_connect(db, settings, user.id))
+    return ConnectOut(authorization_url=flows.start_connect(db, settings, user.id))
 
 
 @router.post("/channels/{channel_id}/default", response_model=ChannelOut, summary="Make a channel my default")
 def make_default(channel_id: str, db: DbSession, user: CurrentUser) -> ChannelOut:
-    return ChannelOut.model_validate(service.set_default(db, user.id, channel_id))
+    return ChannelOut.model_validate(flows.make_default(db, user.id, channel_id))
 
 
 @router.post(
@@ -85,31 +62,31 @@ def make_default(channel_id: str, db: DbSession, user: CurrentUser) -> ChannelOu
     summary="Refresh the token and channel info; marks reconnect-needed if the grant is gone",
 )
 def check(channel_id: str, db: DbSession, user: CurrentUser, settings: AppSettings) -> ChannelOut:
-    return ChannelOut.model_validate(service.check_channel(db, settings, user.id, channel_id))
+    return ChannelOut.model_validate(flows.check_channel(db, settings, user.id, channel_id))
 
 
 @router.delete("/channels/{channel_id}", response_model=DisconnectOut, summary="Disconnect (and revoke) a channel")
 def disconnect(channel_id: str, db: DbSession, user: CurrentUser, settings: AppSettings) -> DisconnectOut:
-    revoked = service.disconnect(db, settings, user.id, channel_id)
+    revoked = flows.disconnect_channel(db, settings, channel_id, user_id=user.id)
     return DisconnectOut(disconnected=True, revoked_at_google=revoked)
 
 
 # --------------------------------------------------------------------------- uploads
 @router.get("/categories", response_model=list[CategoryOut], summary="YouTube video categories")
 def categories(user: CurrentUser) -> list[CategoryOut]:
-    return [CategoryOut(id=k, name=v) for k, v in service.CATEGORIES.items()]
+    return [CategoryOut(id=k, name=v) for k, v in uploads.CATEGORIES.items()]
 
 
 @router.get("/prefill/{job_id}", response_model=PrefillOut, summary="Title/description/tags from the video's script")
 def prefill(job_id: str, db: DbSession, user: CurrentUser) -> PrefillOut:
-    return PrefillOut(**service.prefill(db, user.id, job_id))
+    return PrefillOut(**uploads.prefill(db, user.id, job_id))
 
 
 @router.post("/uploads", response_model=UploadCreated, status_code=202, summary="Upload a finished video")
 def create_upload(
     body: UploadIn, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings
 ) -> UploadCreated:
-    opts = service.UploadOptions(
+    opts = uploads.UploadOptions(
         title=body.title,
         description=body.description,
         tags=body.tags,
@@ -122,9 +99,7 @@ def create_upload(
         default_language=body.language,
         channel_ref_id=body.channel_id,
     )
-    job, upload = service.create_upload(db, settings, user.id, body.job_id, opts)
-    job_id = job.id
-    after_commit(db, lambda: dispatch(settings, "upload", job_id))
+    job, upload = flows.order_upload(db, settings, user.id, body.job_id, opts)
     return UploadCreated(upload=_upload_out(upload, upload.status), job_id=job.id)
 
 
@@ -135,27 +110,27 @@ def my_uploads(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[UploadOut]:
-    rows = service.list_uploads(db, user.id, limit=limit, offset=offset)
-    statuses = effective_statuses(db, rows)
+    rows = queries.list_uploads(db, user.id, limit=limit, offset=offset)
+    statuses = queries.effective_statuses(db, rows)
     return [_upload_out(r, statuses[r.id]) for r in rows]
 
 
 @router.get("/uploads/{upload_id}", response_model=UploadOut, summary="One of my uploads")
 def my_upload(upload_id: str, db: DbSession, user: CurrentUser) -> UploadOut:
-    row = service.get_upload(db, user.id, upload_id)
-    return _upload_out(row, effective_statuses(db, [row])[row.id])
+    row = queries.get_upload(db, user.id, upload_id)
+    return _upload_out(row, queries.effective_statuses(db, [row])[row.id])
 
 
 @router.get("/quota", response_model=QuotaOut, summary="Today's upload count against the daily cap")
 def quota(db: DbSession, user: CurrentUser, settings: AppSettings) -> QuotaOut:
-    q = service.quota_status(db, settings)
-    return QuotaOut(**q.__dict__, queued=service.queued_uncounted(db))
+    q = quota_status(db, settings)
+    return QuotaOut(**q.__dict__, queued=queued_uncounted(db))
 
 
 # --------------------------------------------------------------------------- admin
 @admin_router.get("/channels", response_model=list[AdminChannelOut], summary="Every connected channel")
 def admin_channels(db: DbSession, admin: AdminUser) -> list[AdminChannelOut]:
-    return [AdminChannelOut.model_validate(c) for c in service.all_channels(db)]
+    return [AdminChannelOut.model_validate(c) for c in queries.all_channels(db)]
 
 
 @admin_router.get("/uploads", response_model=list[AdminUploadOut], summary="Every upload, newest first")
@@ -165,18 +140,18 @@ def admin_uploads(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[UploadOut]:
-    rows = service.list_uploads(db, None, limit=limit, offset=offset)
-    statuses = effective_statuses(db, rows)
+    rows = queries.list_uploads(db, None, limit=limit, offset=offset)
+    statuses = queries.effective_statuses(db, rows)
     return [_upload_out(r, statuses[r.id], AdminUploadOut) for r in rows]
 
 
 @admin_router.get("/quota", response_model=QuotaOut, summary="The day's YouTube quota use")
 def admin_quota(db: DbSession, admin: AdminUser, settings: AppSettings) -> QuotaOut:
-    q = service.quota_status(db, settings)
-    return QuotaOut(**q.__dict__, queued=service.queued_uncounted(db))
+    q = quota_status(db, settings)
+    return QuotaOut(**q.__dict__, queued=queued_uncounted(db))
 
 
 @admin_router.delete("/channels/{channel_id}", response_model=DisconnectOut, summary="Disconnect any channel")
 def admin_disconnect(channel_id: str, db: DbSession, admin: AdminUser, settings: AppSettings) -> DisconnectOut:
-    revoked = service.disconnect(db, settings, None, channel_id, actor_id=admin.id)
+    revoked = flows.disconnect_channel(db, settings, channel_id, user_id=None, actor_id=admin.id)
     return DisconnectOut(disconnected=True, revoked_at_google=revoked)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def check_youtube(settings: Settings, db: Database) -> list[Finding]:
     from reelforge.doctor import Finding
     from reelforge.youtube import client as yc
-    from reelforge.youtube import service
+    from reelforge.youtube import quota
     from reelforge.youtube.crypto import TokenCipher, TokenDecryptError
     from reelforge.youtube.models import YoutubeChannel
 
@@ -42,7 +42,7 @@ def check_youtube(settings: Settings, db: Database) -> list[Finding]:
                     cipher.decrypt_json(token)
                 except TokenDecryptError:
                     unreadable_tokens += 1
-        q = service.quota_status(s, settings)
+        q = quota.quota_status(s, settings)
     out.append(
         Finding(
             "youtube tokens",

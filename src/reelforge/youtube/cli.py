@@ -53,17 +53,17 @@ def status() -> None:
     from reelforge.db import migrate
     from reelforge.db.engine import open_database
     from reelforge.youtube import client as yc
-    from reelforge.youtube import service
+    from reelforge.youtube import quota
     from reelforge.youtube.models import YoutubeChannel
 
     settings = get_settings()
     db = open_database(settings)
     migrate.upgrade(db.engine)
     with db.read_session() as s:
-        q = service.quota_status(s, settings)
+        q = quota.quota_status(s, settings)
         channels = s.scalar(select(func.count()).select_from(YoutubeChannel)) or 0
         broken = s.scalar(select(func.count()).where(YoutubeChannel.needs_reconnect.is_(True))) or 0
-        queued = service.queued_uncounted(s)
+        queued = quota.queued_uncounted(s)
     db.dispose()
     console.print(f"OAuth client configured: {'yes' if yc.is_configured(settings) else 'no'}")
     console.print(

@@ -9,21 +9,17 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
 
 from reelforge.config import Settings
-from reelforge.db.outbox import after_commit
 from reelforge.errors import AppError, InvalidInput
 from reelforge.i18n import N_
-from reelforge.jobs.dispatch import dispatch
-from reelforge.jobs.models import Job
+from reelforge.render.queries import get_owned_render
 from reelforge.web.auth import PageAdmin, PageUser
 from reelforge.web.deps import AppSettings, DbSession, WriteSession
 from reelforge.web.middleware import CSP
 from reelforge.web.templating import activity_labels, add_admin_section, flash, redirect, render, translate
 from reelforge.youtube import client as yc
-from reelforge.youtube import service
-from reelforge.youtube.api import effective_statuses
+from reelforge.youtube import flows, queries, quota, uploads
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,28 +44,21 @@ def _csp(settings: Settings) -> dict[str, str]:
 
 
 def _uploads_context(db: DbSession, user_id: str | None, limit: int = 100) -> dict[str, object]:
-    rows = service.list_uploads(db, user_id, limit=limit)
-    return {"uploads": rows, "statuses": effective_statuses(db, rows)}
+    rows = queries.list_uploads(db, user_id, limit=limit)
+    return {"uploads": rows, "statuses": queries.effective_statuses(db, rows)}
 
 
 @router.get("/youtube", response_class=HTMLResponse)
 def channels_page(request: Request, db: DbSession, user: PageUser, settings: AppSettings) -> HTMLResponse:
-    channels = service.list_channels(db, user.id)
-    videos = list(
-        db.scalars(
-            select(Job)
-            .where(Job.user_id == user.id, Job.kind == "render", Job.status == "completed")
-            .order_by(Job.created_at.desc())
-            .limit(20)
-        )
-    )
+    own_channels = queries.list_channels(db, user.id)
+    videos = queries.finished_renders(db, user.id, limit=20)
     return render(
         request,
         "youtube/index.html",
         {
-            "channels": channels,
+            "channels": own_channels,
             "configured": yc.is_configured(settings),
-            "quota": service.quota_status(db, settings),
+            "quota": quota.quota_status(db, settings),
             "videos": videos,
             **_uploads_context(db, user.id, limit=10),
         },
@@ -80,7 +69,7 @@ def channels_page(request: Request, db: DbSession, user: PageUser, settings: App
 @router.post("/youtube/connect")
 def connect(request: Request, db: DbSession, user: PageUser, settings: AppSettings) -> RedirectResponse:
     try:
-        url = service.start_connect(db, settings, user.id)
+        url = flows.start_connect(db, settings, user.id)
     except AppError as exc:
         flash(request, exc.detail, "error")
         return redirect(request, "/youtube")
@@ -98,7 +87,7 @@ def oauth_callback(
     error: str | None = None,
 ) -> RedirectResponse:
     try:
-        channel = service.finish_connect(db, settings, user.id, state=state[:200], code=code, error=error)
+        channel = flows.finish_connect(db, settings, user.id, state=state[:200], code=code, error=error)
     except AppError as exc:
         flash(request, exc.detail, "error")
         return redirect(request, "/youtube")
@@ -108,7 +97,7 @@ def oauth_callback(
 
 @router.post("/youtube/channels/{channel_id}/default")
 def make_default(channel_id: str, request: Request, db: DbSession, user: PageUser) -> RedirectResponse:
-    channel = service.set_default(db, user.id, channel_id)
+    channel = flows.make_default(db, user.id, channel_id)
     flash(request, translate(request, "%(title)s is now your default channel.", title=channel.channel_title), "success")
     return redirect(request, "/youtube")
 
@@ -116,7 +105,7 @@ def make_default(channel_id: str, request: Request, db: DbSession, user: PageUse
 @router.post("/youtube/channels/{channel_id}/check")
 def check(channel_id: str, request: Request, db: DbSession, user: PageUser, settings: AppSettings) -> RedirectResponse:
     try:
-        channel = service.check_channel(db, settings, user.id, channel_id)
+        channel = flows.check_channel(db, settings, user.id, channel_id)
     except AppError as exc:
         if exc.status == 404:
             raise
@@ -133,15 +122,15 @@ def check(channel_id: str, request: Request, db: DbSession, user: PageUser, sett
 def disconnect(
     channel_id: str, request: Request, db: DbSession, user: PageUser, settings: AppSettings
 ) -> RedirectResponse:
-    service.disconnect(db, settings, user.id, channel_id)
+    flows.disconnect_channel(db, settings, channel_id, user_id=user.id)
     flash(request, translate(request, "The channel was disconnected and its access revoked."), "success")
     return redirect(request, "/youtube")
 
 
 @router.get("/youtube/upload/{job_id}", response_class=HTMLResponse)
 def upload_form(job_id: str, request: Request, db: DbSession, user: PageUser, settings: AppSettings) -> HTMLResponse:
-    job = service.get_render(db, user.id, job_id)
-    pre = service.prefill(db, user.id, job_id)
+    job = get_owned_render(db, job_id, user_id=user.id)
+    pre = uploads.prefill(db, user.id, job_id)
     return render(
         request,
         "youtube/upload.html",
@@ -160,9 +149,9 @@ def upload_form(job_id: str, request: Request, db: DbSession, user: PageUser, se
                 "notify_subscribers": True,
                 "channel_id": "",
             },
-            "channels": service.list_channels(db, user.id),
-            "categories": service.CATEGORIES,
-            "quota": service.quota_status(db, settings),
+            "channels": queries.list_channels(db, user.id),
+            "categories": uploads.CATEGORIES,
+            "quota": quota.quota_status(db, settings),
             "errors": {},
         },
         headers=_csp(settings),
@@ -189,7 +178,7 @@ def upload_submit(
     channel_id: Annotated[str, Form(max_length=40)] = "",
     language: Annotated[str, Form(max_length=16)] = "",
 ) -> HTMLResponse | RedirectResponse:
-    job = service.get_render(db, user.id, job_id)
+    job = get_owned_render(db, job_id, user_id=user.id)
     form = {
         "title": title,
         "description": description,
@@ -205,7 +194,7 @@ def upload_submit(
     }
     try:
         when = _parse_local(publish_at, timezone) if publish_at else None
-        opts = service.UploadOptions(
+        opts = uploads.UploadOptions(
             title=title,
             description=description.replace("\r\n", "\n"),
             tags=[t.strip() for t in tags.split(",") if t.strip()],
@@ -218,7 +207,7 @@ def upload_submit(
             default_language=language or None,
             channel_ref_id=channel_id or None,
         )
-        upload_job, _upload = service.create_upload(db, settings, user.id, job.id, opts)
+        flows.order_upload(db, settings, user.id, job.id, opts)
     except AppError as exc:
         if exc.status == 404:
             raise
@@ -229,16 +218,14 @@ def upload_submit(
             {
                 "job": job,
                 "form": form,
-                "channels": service.list_channels(db, user.id),
-                "categories": service.CATEGORIES,
-                "quota": service.quota_status(db, settings),
+                "channels": queries.list_channels(db, user.id),
+                "categories": uploads.CATEGORIES,
+                "quota": quota.quota_status(db, settings),
                 "errors": {field: exc.detail},
             },
             status_code=exc.status,
             headers=_csp(settings),
         )
-    new_id = upload_job.id
-    after_commit(db, lambda: dispatch(settings, "upload", new_id))
     flash(request, translate(request, "The upload is queued."), "success")
     return redirect(request, "/youtube/uploads")
 
@@ -263,7 +250,7 @@ def uploads_page(request: Request, db: DbSession, user: PageUser, settings: AppS
     return render(
         request,
         "youtube/uploads.html",
-        {"quota": service.quota_status(db, settings), **_uploads_context(db, user.id)},
+        {"quota": quota.quota_status(db, settings), **_uploads_context(db, user.id)},
     )
 
 
@@ -273,9 +260,9 @@ def admin_page(request: Request, db: DbSession, admin: PageAdmin, settings: AppS
         request,
         "youtube/admin.html",
         {
-            "channels": service.all_channels(db),
-            "quota": service.quota_status(db, settings),
-            "queued": service.queued_uncounted(db),
+            "channels": queries.all_channels(db),
+            "quota": quota.quota_status(db, settings),
+            "queued": quota.queued_uncounted(db),
             **_uploads_context(db, None, limit=200),
         },
     )

@@ -10,6 +10,8 @@ failures are warnings on the row and in the job log, never a failed upload.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,10 +21,12 @@ from reelforge.errors import JobCancelled, PermanentError, TooManyRequests
 from reelforge.jobs.context import JobContext
 from reelforge.jobs.models import Job
 from reelforge.jobs.registry import Step
+from reelforge.storage import MediaMissing, media_store
+from reelforge.youtube import channels, queries, quota
 from reelforge.youtube import client as yc
-from reelforge.youtube import service
 from reelforge.youtube.crypto import TokenCipher
 from reelforge.youtube.models import YoutubeChannel, YoutubeUpload
+from reelforge.youtube.uploads import SourceFile, SourceFiles, source_files
 
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "ja": "日本語", "zh": "中文", "es": "Español"}
 PROGRESS_WRITE_INTERVAL = 1.0
@@ -36,7 +40,7 @@ def _db(ctx: JobContext) -> Database:
 
 
 def _upload_row(s: Any, job_id: str) -> YoutubeUpload:
-    row = service.upload_for_job(s, job_id)
+    row = queries.upload_for_job(s, job_id)
     if row is None:
         raise PermanentError("this upload job has no youtube_uploads record")
     return row
@@ -58,7 +62,7 @@ def _api(ctx: JobContext, db: Database, job_id: str) -> yc.YoutubeApi:
         if channel is None:
             raise PermanentError("the YouTube channel of this upload was disconnected")
         try:
-            creds = service.fresh_credentials(s, ctx.settings, channel)
+            creds = channels.fresh_credentials(s, ctx.settings, channel)
         except yc.ReconnectNeeded as exc:
             reconnect = exc  # leave the block normally so "reconnect needed" is committed
     if reconnect is not None:
@@ -88,14 +92,34 @@ def _body(row: YoutubeUpload) -> dict[str, Any]:
     return {"snippet": snippet, "status": status}
 
 
-def _sources(ctx: JobContext, db: Database, job_id: str) -> service.SourceFiles:
+def _sources(ctx: JobContext, db: Database, job_id: str) -> SourceFiles:
     with db.read_session() as s:
         row = _upload_row(s, job_id)
         source = s.get(Job, row.source_job_id) if row.source_job_id else None
-        files = service.source_files(ctx.settings, source) if source is not None else None
+        files = source_files(ctx.settings, source) if source is not None else None
     if files is None:
         raise PermanentError("the rendered video file is missing; render it again")
     return files
+
+
+@contextmanager
+def on_disk(ctx: JobContext, source: SourceFile, name: str) -> Iterator[Path]:
+    """A local file with the source's bytes: a data-folder file as it is, or an object of the
+    media store (a local folder or a bucket) fetched into the job's work folder for this step
+    and removed after it (a retried step fetches again)."""
+    if source.path is not None:
+        yield source.path
+        return
+    assert source.key is not None
+    dest = ctx.workdir / f"source-{name}"
+    try:
+        media_store(ctx.settings).fetch(source.key, dest)
+    except MediaMissing:
+        raise PermanentError(f"the rendered {name} is missing from the media store; render it again") from None
+    try:
+        yield dest
+    finally:
+        dest.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- step: video
@@ -110,13 +134,29 @@ def upload_video(ctx: JobContext) -> None:
         body = _body(row)
         notify = row.notify_subscribers
         session_uri = cipher.decrypt_text(row.upload_session_encrypted) if row.upload_session_encrypted else None
-    files = _sources(ctx, db, job_id)
-    total = files.video.stat().st_size
+    source = _sources(ctx, db, job_id).video
+    with on_disk(ctx, source, "video.mp4") as video_path:
+        _send_video(ctx, db, video_path, source.name, body=body, notify=notify, session_uri=session_uri)
+
+
+def _send_video(
+    ctx: JobContext,
+    db: Database,
+    video_path: Path,
+    shown_name: str,
+    *,
+    body: dict[str, Any],
+    notify: bool,
+    session_uri: str | None,
+) -> None:
+    job_id = ctx.job_id
+    cipher = TokenCipher(ctx.settings)
+    total = video_path.stat().st_size
     api = _api(ctx, db, job_id)
     if session_uri is None:  # this attempt calls videos.insert (a new session): count it against today's cap
         try:
             with db.session() as s:
-                day = service.count_upload(s, ctx.settings)
+                day = quota.count_upload(s, ctx.settings)
                 row = _upload_row(s, job_id)
                 row.quota_day = day
         except TooManyRequests as exc:
@@ -125,7 +165,7 @@ def upload_video(ctx: JobContext) -> None:
         row = _upload_row(s, job_id)
         row.status, row.size_bytes, row.error = "uploading", total, None
     ctx.log(
-        f"Uploading {files.video.name} ({total / 1_048_576:.1f} MiB) as {body['status']['privacyStatus']}"
+        f"Uploading {shown_name} ({total / 1_048_576:.1f} MiB) as {body['status']['privacyStatus']}"
         + (f", scheduled for {body['status']['publishAt']}" if "publishAt" in body["status"] else "")
         + ("; resuming session" if session_uri else "")
         + "."
@@ -153,7 +193,7 @@ def upload_video(ctx: JobContext) -> None:
     chunk = ctx.settings.youtube_upload_chunk_kib * 1024
     try:
         video = api.insert_video(
-            files.video,
+            video_path,
             body,
             notify_subscribers=notify,
             chunk_size=chunk,
@@ -175,7 +215,7 @@ def upload_video(ctx: JobContext) -> None:
         with db.session() as s:
             row = _upload_row(s, job_id)
             if row.channel_ref_id:
-                service.mark_reconnect_needed(s, row.channel_ref_id, str(exc))
+                channels.mark_reconnect_needed(s, row.channel_ref_id, str(exc))
         raise
     vid = str(video["id"])
     snippet = video.get("snippet") or {}
@@ -227,7 +267,8 @@ def set_thumbnail(ctx: JobContext) -> None:
         return
     try:
         api = _api(ctx, db, job_id)
-        result = api.set_thumbnail(video_id, _small_thumbnail(ctx, files.thumbnail))
+        with on_disk(ctx, files.thumbnail, "thumbnail.jpg") as thumbnail:
+            result = api.set_thumbnail(video_id, _small_thumbnail(ctx, thumbnail))
     except JobCancelled:
         raise
     except Exception as exc:  # noqa: BLE001 - a thumbnail never fails the upload
@@ -240,7 +281,7 @@ def set_thumbnail(ctx: JobContext) -> None:
         row.thumbnail_done = True
         if url:
             row.thumbnail_url = url
-        service.add_units(s, ctx.settings, 50)
+        quota.add_units(s, ctx.settings, 50)
     ctx.log("Thumbnail set.")
 
 
@@ -258,9 +299,10 @@ def upload_captions(ctx: JobContext) -> None:
         return
     try:
         api = _api(ctx, db, job_id)
-        result = api.insert_caption(
-            video_id, files.subtitles, language=language, name=LANGUAGE_NAMES.get(language, language)
-        )
+        with on_disk(ctx, files.subtitles, "subtitles.srt") as subtitles:
+            result = api.insert_caption(
+                video_id, subtitles, language=language, name=LANGUAGE_NAMES.get(language, language)
+            )
     except JobCancelled:
         raise
     except Exception as exc:  # noqa: BLE001 - captions never fail the upload
@@ -268,7 +310,7 @@ def upload_captions(ctx: JobContext) -> None:
         return
     with db.session() as s:
         _upload_row(s, job_id).caption_id = str(result.get("id", ""))[:128] or "set"
-        service.add_units(s, ctx.settings, 400)
+        quota.add_units(s, ctx.settings, 400)
     ctx.log(f"Caption track ({language}) uploaded.")
 
 
@@ -293,7 +335,7 @@ def steps(db: Database, record_id: str) -> list[Step]:
 def on_finish(db: Database, record_id: str, status: str) -> None:
     """The job ended failed or cancelled: mirror it on the upload row (the session is kept for a retry)."""
     with db.session() as s:
-        row = service.upload_for_job(s, record_id)
+        row = queries.upload_for_job(s, record_id)
         job = s.get(Job, record_id)
         if row is None or row.status == "completed":
             return
