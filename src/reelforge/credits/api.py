@@ -1,5 +1,6 @@
 """JSON API of the credits domain (/api/v1/credits, /api/v1/admin/credits): a thin skin over
-the service. Other users' requests answer 404; admin routes answer 403 to non-admins."""
+the flows, services and queries the pages call too. Other users' requests answer 404; admin
+routes answer 403 to non-admins."""
 
 from __future__ import annotations
 
@@ -9,18 +10,15 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
 
 from reelforge.accounts.models import User
-from reelforge.credits import notify, schemas
-from reelforge.credits import service as svc
-from reelforge.credits.models import ChargeRequest, CreditHistory
+from reelforge.credits import flows, ledger, prices, queries, schemas, topups
+from reelforge.credits.models import ChargeRequest
 from reelforge.db.engine import Database
-from reelforge.db.outbox import after_commit
 from reelforge.web.auth import AdminUser, CurrentUser
-from reelforge.web.deps import AppDatabase, DbSession
+from reelforge.web.deps import AppDatabase, AppSettings, DbSession
 
 router = APIRouter(prefix="/credits", tags=["credits"])
 admin_router = APIRouter(prefix="/admin/credits", tags=["admin: credits"])
@@ -32,30 +30,30 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-def prices_out(p: svc.Prices) -> schemas.Prices:
+def prices_out(p: prices.Prices) -> schemas.Prices:
     return schemas.Prices(script=p.script, video=p.video, video_types=p.video_types, effective=p.effective())
 
 
-def _filter(types: Sequence[str] | None, since: date | None, until: date | None) -> svc.HistoryFilter:
-    return svc.HistoryFilter(types=tuple(types or ()), since=since, until=until).validate()
+def _filter(types: Sequence[str] | None, since: date | None, until: date | None) -> queries.HistoryFilter:
+    return queries.HistoryFilter(types=tuple(types or ()), since=since, until=until).validate()
 
 
 # ---------------------------------------------------------------- the user's own credits
 @router.get("", response_model=schemas.Balance, summary="Balance, prices and top-up limits")
 def get_balance(user: CurrentUser, db: DbSession) -> schemas.Balance:
-    lo, hi = svc.topup_bounds(db)
+    lo, hi = topups.topup_bounds(db)
     return schemas.Balance(
-        balance=svc.balance(db, user.id),
-        prices=prices_out(svc.get_prices(db)),
+        balance=queries.balance(db, user.id),
+        prices=prices_out(prices.get_prices(db)),
         topup_min=lo,
         topup_max=hi,
-        topup_max_pending=svc.TOPUP_MAX_PENDING,
+        topup_max_pending=topups.TOPUP_MAX_PENDING,
     )
 
 
 @router.get("/prices", response_model=schemas.Prices, summary="What scripts and videos cost")
 def get_prices(user: CurrentUser, db: DbSession) -> schemas.Prices:
-    return prices_out(svc.get_prices(db))
+    return prices_out(prices.get_prices(db))
 
 
 @router.get("/history", response_model=schemas.LedgerPage, summary="Your ledger, newest first (keyset pages)")
@@ -68,7 +66,7 @@ def history(
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> schemas.LedgerPage:
-    rows, nxt = svc.history_page(
+    rows, nxt = queries.history_page(
         db, user.id, _filter(types, since, until), limit=limit, before=schemas.decode_cursor(cursor)
     )
     return schemas.LedgerPage(items=[schemas.entry(r) for r in rows], next_cursor=schemas.encode_cursor(nxt))
@@ -91,7 +89,7 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _csv_stream(database: Database, user_id: str | None, f: svc.HistoryFilter, admin: bool) -> Iterator[str]:
+def _csv_stream(database: Database, user_id: str | None, f: queries.HistoryFilter, admin: bool) -> Iterator[str]:
     """Rows oldest first, streamed in chunks from a read-only session of its own."""
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -100,8 +98,8 @@ def _csv_stream(database: Database, user_id: str | None, f: svc.HistoryFilter, a
     buf.seek(0)
     buf.truncate()
     with database.read_session() as session:
-        emails = {uid: e for uid, e in session.execute(select(User.id, User.email))} if admin else {}
-        for i, r in enumerate(svc.iter_history(session, user_id, f), start=1):
+        emails = queries.emails_by_id(session) if admin else {}
+        for i, r in enumerate(queries.iter_history(session, user_id, f), start=1):
             row: list[object] = [
                 r.created_at.astimezone(UTC).isoformat(),
                 r.seq,
@@ -123,7 +121,7 @@ def _csv_stream(database: Database, user_id: str | None, f: svc.HistoryFilter, a
 
 
 def _csv_response(
-    database: Database, user_id: str | None, f: svc.HistoryFilter, name: str, admin: bool
+    database: Database, user_id: str | None, f: queries.HistoryFilter, name: str, admin: bool
 ) -> StreamingResponse:
     return StreamingResponse(
         _csv_stream(database, user_id, f, admin=admin),
@@ -154,7 +152,7 @@ def usage(
     until: Until = None,
 ) -> schemas.Usage:
     since, until = _usage_range(since, until, bucket)
-    points = svc.usage_series(db, user.id, bucket=bucket, since=since, until=until)
+    points = queries.usage_series(db, user.id, bucket=bucket, since=since, until=until)
     return schemas.Usage(
         bucket=bucket, since=since, until=until, points=[schemas.UsagePoint.model_validate(p) for p in points]
     )
@@ -162,7 +160,7 @@ def usage(
 
 @router.get("/topups", response_model=list[schemas.Topup], summary="Your top-up requests, pending first")
 def my_topups(user: CurrentUser, db: DbSession) -> list[schemas.Topup]:
-    return [schemas.topup(r) for r in svc.list_requests(db, user_id=user.id)]
+    return [schemas.topup(r) for r in queries.list_requests(db, user_id=user.id)]
 
 
 @router.post("/topups", response_model=schemas.Topup, status_code=201, summary="Ask an admin for credits")
@@ -173,32 +171,26 @@ def create_topup(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> schemas.Topup:
-    before = svc.validate_idempotency_key(idempotency_key)
-    existed = before is not None and db.scalar(
-        select(ChargeRequest.id).where(ChargeRequest.user_id == user.id, ChargeRequest.idempotency_key == before)
-    )
-    req = svc.request_topup(db, user.id, body.amount, note=body.note, idempotency_key=idempotency_key)
-    if existed:
+    sent = flows.request_topup(db, user.id, body.amount, note=body.note, idempotency_key=idempotency_key)
+    if sent.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/api/v1/credits/topups/{req.id}"
-    return schemas.topup(req)
+    response.headers["Location"] = f"/api/v1/credits/topups/{sent.request.id}"
+    return schemas.topup(sent.request)
 
 
 @router.get("/topups/{request_id}", response_model=schemas.Topup, summary="One of your top-up requests")
 def my_topup(request_id: str, user: CurrentUser, db: DbSession) -> schemas.Topup:
-    return schemas.topup(svc.get_request(db, request_id, user_id=user.id))
+    return schemas.topup(queries.get_request(db, request_id, user_id=user.id))
 
 
 @router.post("/topups/{request_id}/cancel", response_model=schemas.Topup, summary="Withdraw a pending request")
 def cancel_topup(request_id: str, user: CurrentUser, db: DbSession) -> schemas.Topup:
-    return schemas.topup(svc.cancel_topup(db, user.id, request_id))
+    return schemas.topup(topups.cancel_topup(db, user.id, request_id))
 
 
 # ---------------------------------------------------------------- admin
-def admin_topup(db: DbSession, req: ChargeRequest, users: dict[str, User] | None = None) -> schemas.AdminTopup:
-    owner = (users or {}).get(req.user_id) or db.get(User, req.user_id)
-    assert owner is not None
+def admin_topup(req: ChargeRequest, owner: User) -> schemas.AdminTopup:
     base = schemas.Topup.model_validate(req).model_dump()
     return schemas.AdminTopup(
         **base,
@@ -211,23 +203,6 @@ def admin_topup(db: DbSession, req: ChargeRequest, users: dict[str, User] | None
     )
 
 
-def _mail_decision(request: Request, db: DbSession, req: ChargeRequest, approved: bool) -> None:
-    owner = db.get(User, req.user_id)
-    if owner is None:
-        return
-    db.refresh(owner)
-    message = notify.TopupMail(
-        to=owner.email,
-        locale=owner.locale or "ko",
-        amount=req.amount,
-        approved=approved,
-        memo=req.memo,
-        balance=owner.credits,
-    )
-    settings = request.app.state.settings
-    after_commit(db, lambda: notify.send_topup_decision(settings, message))
-
-
 @admin_router.get("/topups", response_model=list[schemas.AdminTopup], summary="Top-up queue: pending first")
 def admin_topups(
     admin: AdminUser,
@@ -236,47 +211,44 @@ def admin_topups(
     user_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> list[schemas.AdminTopup]:
-    rows = svc.list_requests(db, status=status, user_id=user_id, limit=limit)
-    users = {u.id: u for u in db.scalars(select(User).where(User.id.in_({r.user_id for r in rows})))}
-    return [admin_topup(db, r, users) for r in rows]
+    rows = queries.list_requests(db, status=status, user_id=user_id, limit=limit)
+    users = queries.users_by_id(db, {r.user_id for r in rows})
+    return [admin_topup(r, users[r.user_id]) for r in rows]
 
 
 @admin_router.post("/topups/{request_id}/approve", response_model=schemas.ApproveResult, summary="Approve a top-up")
 def approve(
-    request_id: str, body: schemas.Decision, admin: AdminUser, db: DbSession, request: Request
+    request_id: str, body: schemas.Decision, admin: AdminUser, db: DbSession, settings: AppSettings
 ) -> schemas.ApproveResult:
-    row = svc.approve_topup(db, request_id, admin_id=admin.id, memo=body.memo)
-    req = svc.get_request(db, request_id)
-    _mail_decision(request, db, req, approved=True)
-    return schemas.ApproveResult(request=admin_topup(db, req), entry=schemas.entry(row))
+    done = flows.approve_topup(db, settings, request_id, admin_id=admin.id, memo=body.memo)
+    return schemas.ApproveResult(request=admin_topup(done.request, done.owner), entry=schemas.entry(done.entry))
 
 
 @admin_router.post("/topups/{request_id}/reject", response_model=schemas.AdminTopup, summary="Reject a top-up")
 def reject(
-    request_id: str, body: schemas.Decision, admin: AdminUser, db: DbSession, request: Request
+    request_id: str, body: schemas.Decision, admin: AdminUser, db: DbSession, settings: AppSettings
 ) -> schemas.AdminTopup:
-    req = svc.reject_topup(db, request_id, admin_id=admin.id, memo=body.memo)
-    _mail_decision(request, db, req, approved=False)
-    return admin_topup(db, req)
+    done = flows.reject_topup(db, settings, request_id, admin_id=admin.id, memo=body.memo)
+    return admin_topup(done.request, done.owner)
 
 
 @admin_router.post(
     "/adjustments", response_model=schemas.LedgerEntry, status_code=201, summary="Grant or remove credits"
 )
 def adjust(body: schemas.Adjustment, admin: AdminUser, db: DbSession) -> schemas.LedgerEntry:
-    return schemas.entry(svc.grant(db, body.user_id, body.amount, reason=body.reason, admin_id=admin.id))
+    return schemas.entry(ledger.grant(db, body.user_id, body.amount, reason=body.reason, admin_id=admin.id))
 
 
 @admin_router.get("/prices", response_model=schemas.AdminPrices, summary="Prices and their change log")
 def admin_prices(admin: AdminUser, db: DbSession) -> schemas.AdminPrices:
-    p = prices_out(svc.get_prices(db))
-    changes = [schemas.PriceChange.model_validate(c) for c in svc.price_changes(db)]
+    p = prices_out(prices.get_prices(db))
+    changes = [schemas.PriceChange.model_validate(c) for c in queries.price_changes(db)]
     return schemas.AdminPrices(**p.model_dump(), changes=changes)
 
 
 @admin_router.put("/prices", response_model=schemas.AdminPrices, summary="Change prices (only the fields sent)")
 def set_prices(body: schemas.PricesUpdate, admin: AdminUser, db: DbSession) -> schemas.AdminPrices:
-    svc.set_prices(db, admin_id=admin.id, script=body.script, video=body.video, video_types=body.video_types)
+    prices.set_prices(db, admin_id=admin.id, script=body.script, video=body.video, video_types=body.video_types)
     return admin_prices(admin, db)
 
 
@@ -292,13 +264,11 @@ def admin_ledger(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> schemas.AdminLedgerPage:
     if user_id is not None:
-        svc.balance(db, user_id)  # 404 for an unknown user
-    rows, nxt = svc.history_page(
+        queries.get_user(db, user_id)  # 404 for an unknown user
+    rows, nxt = queries.history_page(
         db, user_id, _filter(types, since, until), limit=limit, before=schemas.decode_cursor(cursor)
     )
-    emails = {
-        uid: e for uid, e in db.execute(select(User.id, User.email).where(User.id.in_({r.user_id for r in rows})))
-    }
+    emails = queries.emails_by_id(db, {r.user_id for r in rows})
     items = [
         schemas.AdminLedgerEntry(**schemas.entry(r).model_dump(), user_id=r.user_id, user_email=emails.get(r.user_id))
         for r in rows
@@ -317,7 +287,7 @@ def admin_ledger_csv(
     until: Until = None,
 ) -> StreamingResponse:
     if user_id is not None:
-        svc.balance(db, user_id)
+        queries.get_user(db, user_id)  # 404 for an unknown user
     return _csv_response(database, user_id, _filter(types, since, until), "reelforge-ledger.csv", admin=True)
 
 
@@ -331,7 +301,7 @@ def admin_usage(
     until: Until = None,
 ) -> schemas.Usage:
     since, until = _usage_range(since, until, bucket)
-    points = svc.usage_series(db, user_id, bucket=bucket, since=since, until=until)
+    points = queries.usage_series(db, user_id, bucket=bucket, since=since, until=until)
     return schemas.Usage(
         bucket=bucket, since=since, until=until, points=[schemas.UsagePoint.model_validate(p) for p in points]
     )
@@ -339,11 +309,4 @@ def admin_usage(
 
 @admin_router.get("/summary", summary="Totals for the admin dashboard")
 def admin_summary(admin: AdminUser, db: DbSession) -> dict[str, int]:
-    pending = db.scalar(select(func.count()).select_from(ChargeRequest).where(ChargeRequest.status == "pending"))
-    outstanding = db.scalar(select(func.coalesce(func.sum(User.credits), 0)))
-    rows = db.scalar(select(func.count()).select_from(CreditHistory))
-    return {
-        "pending_topups": int(pending or 0),
-        "credits_outstanding": int(outstanding or 0),
-        "ledger_rows": int(rows or 0),
-    }
+    return queries.admin_summary(db)

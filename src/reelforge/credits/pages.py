@@ -1,6 +1,6 @@
 """HTML pages of the credits domain: the creator's balance, history, chart and top-ups; the
-admins' top-up queue, ledgers, adjustments and prices. Thin over `credits.service` (the
-same calls as the JSON API); forms post back, redirect, and show a flash message."""
+admins' top-up queue, ledgers, adjustments and prices. Thin over the credits flows, services
+and queries (the same calls as the JSON API); forms post back, redirect, and show a flash message."""
 
 from __future__ import annotations
 
@@ -11,18 +11,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from reelforge import i18n
-from reelforge.accounts.models import User
-from reelforge.credits import schemas
-from reelforge.credits import service as svc
-from reelforge.credits.api import _mail_decision
-from reelforge.credits.models import ChargeRequest
+from reelforge.credits import flows, ledger, prices, queries, schemas, topups
 from reelforge.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from reelforge.web.auth import PageAdmin, PageUser
-from reelforge.web.deps import DbSession
+from reelforge.web.deps import AppSettings, DbSession
 from reelforge.web.templating import activity_labels, add_admin_section, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -92,9 +87,9 @@ def error_message(request: Request, exc: AppError) -> str:
     return _(request, exc.detail)
 
 
-def _filters(types: list[str] | None, since: str, until: str) -> tuple[svc.HistoryFilter, dict[str, Any]]:
+def _filters(types: list[str] | None, since: str, until: str) -> tuple[queries.HistoryFilter, dict[str, Any]]:
     """Query-string filters of the history pages; bad values are ignored, not a 500."""
-    wanted = tuple(t for t in (types or []) if t in svc.LEDGER_TYPES)
+    wanted = tuple(t for t in (types or []) if t in queries.LEDGER_TYPES)
 
     def day(v: str) -> date | None:
         try:
@@ -102,9 +97,9 @@ def _filters(types: list[str] | None, since: str, until: str) -> tuple[svc.Histo
         except ValueError:
             return None
 
-    f = svc.HistoryFilter(types=wanted, since=day(since), until=day(until))
+    f = queries.HistoryFilter(types=wanted, since=day(since), until=day(until))
     if f.since and f.until and f.since > f.until:
-        f = svc.HistoryFilter(types=wanted, since=f.until, until=f.since)
+        f = queries.HistoryFilter(types=wanted, since=f.until, until=f.since)
     query = {
         "type": list(wanted),
         "since": f.since.isoformat() if f.since else "",
@@ -127,7 +122,7 @@ def _common(request: Request) -> dict[str, Any]:
     return {
         "type_labels": {k: _(request, v) for k, v in TYPE_LABELS.items()},
         "status_labels": {k: _(request, v) for k, v in STATUS_LABELS.items()},
-        "ledger_types": svc.LEDGER_TYPES,
+        "ledger_types": queries.LEDGER_TYPES,
     }
 
 
@@ -147,17 +142,17 @@ def _home_context(
     errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """What /credits shows: balance, prices, recent history, the user's requests and the top-up form."""
-    lo, hi = svc.topup_bounds(db)
-    recent, _next = svc.history_page(db, user_id, svc.HistoryFilter(), limit=8)
-    requests = svc.list_requests(db, user_id=user_id, limit=20)
+    lo, hi = topups.topup_bounds(db)
+    recent, _next = queries.history_page(db, user_id, queries.HistoryFilter(), limit=8)
+    requests = queries.list_requests(db, user_id=user_id, limit=20)
     return {
         **_common(request),
-        "balance": svc.balance(db, user_id),
-        "prices": svc.get_prices(db),
+        "balance": queries.balance(db, user_id),
+        "prices": prices.get_prices(db),
         "recent": recent,
         "requests": requests,
         "pending": sum(1 for r in requests if r.status == "pending"),
-        "max_pending": svc.TOPUP_MAX_PENDING,
+        "max_pending": topups.TOPUP_MAX_PENDING,
         "topup_min": lo,
         "topup_max": hi,
         "idempotency_key": idempotency_key or secrets.token_urlsafe(16),
@@ -176,7 +171,7 @@ def credits_topup_submit(
     idempotency_key: Annotated[str, Form(max_length=200)] = "",
     csrf_token: Csrf = "",
 ) -> Response:
-    lo, hi = svc.topup_bounds(db)
+    lo, hi = topups.topup_bounds(db)
     try:
         value = int(amount.replace(",", "").strip())
     except ValueError:
@@ -184,12 +179,7 @@ def credits_topup_submit(
     try:
         if value is None:
             raise InvalidInput("not a number", field="amount", minimum=lo, maximum=hi)
-        existed = bool(idempotency_key) and db.scalar(
-            select(func.count())
-            .select_from(ChargeRequest)
-            .where(ChargeRequest.user_id == user.id, ChargeRequest.idempotency_key == idempotency_key)
-        )
-        svc.request_topup(db, user.id, value, note=note, idempotency_key=idempotency_key or None)
+        sent = flows.request_topup(db, user.id, value, note=note, idempotency_key=idempotency_key or None)
     except AppError as exc:
         if isinstance(exc, NotFound):
             raise
@@ -205,7 +195,7 @@ def credits_topup_submit(
             errors={field: error_message(request, exc)},
         )
         return render(request, "credits/index.html", context, status_code=exc.status)
-    if existed:
+    if sent.replayed:
         flash(request, _(request, "This request was already sent."), "info")
     else:
         flash(request, _(request, "Your top-up request was sent. An admin will confirm your transfer."), "success")
@@ -217,7 +207,7 @@ def credits_topup_cancel(
     request: Request, request_id: str, user: PageUser, db: DbSession, csrf_token: Csrf = ""
 ) -> Response:
     try:
-        svc.cancel_topup(db, user.id, request_id)
+        topups.cancel_topup(db, user.id, request_id)
         flash(request, _(request, "The request was withdrawn."), "success")
     except Conflict as exc:
         flash(request, error_message(request, exc), "warning")
@@ -239,7 +229,7 @@ def credits_history(
         before = schemas.decode_cursor(cursor or None)
     except InvalidInput:
         before = None
-    rows, nxt = svc.history_page(db, user.id, f, limit=25, before=before)
+    rows, nxt = queries.history_page(db, user.id, f, limit=25, before=before)
     return render(
         request,
         "credits/history.html",
@@ -250,7 +240,7 @@ def credits_history(
             "qs": _qs(query),
             "next_qs": _qs(query, cursor=schemas.encode_cursor(nxt) or "") if nxt else "",
             "is_first": not cursor,
-            "balance": svc.balance(db, user.id),
+            "balance": queries.balance(db, user.id),
         },
     )
 
@@ -267,26 +257,16 @@ def admin_credits(
     until: Annotated[str, Query(max_length=20)] = "",
     cursor: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    queue = list(svc.list_requests(db, status="pending", limit=200))
-    handled = [r for r in svc.list_requests(db, limit=60) if r.status != "pending"][:20]
+    queue = list(queries.list_requests(db, status="pending", limit=200))
+    handled = [r for r in queries.list_requests(db, limit=60) if r.status != "pending"][:20]
     ids = {r.user_id for r in [*queue, *handled]}
     f, query = _filters(types, since, until)
     try:
         before = schemas.decode_cursor(cursor or None)
     except InvalidInput:
         before = None
-    rows, nxt = svc.history_page(db, None, f, limit=30, before=before)
+    rows, nxt = queries.history_page(db, None, f, limit=30, before=before)
     ids |= {r.user_id for r in rows}
-    users = {u.id: u for u in db.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    found: list[User] = []
-    if q.strip():
-        like = f"%{q.strip().lower()}%"
-        found = list(
-            db.scalars(
-                select(User).where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like))).limit(20)
-            )
-        )
-    outstanding = db.scalar(select(func.coalesce(func.sum(User.credits), 0)))
     return render(
         request,
         "credits/admin.html",
@@ -294,15 +274,15 @@ def admin_credits(
             **_common(request),
             "queue": queue,
             "handled": handled,
-            "users": users,
+            "users": queries.users_by_id(db, ids),
             "rows": rows,
             "query": query,
             "qs": _qs(query),
             "next_qs": _qs(query, cursor=schemas.encode_cursor(nxt) or "") if nxt else "",
             "is_first": not cursor,
             "q": q,
-            "found": found,
-            "outstanding": int(outstanding or 0),
+            "found": queries.search_users(db, q, limit=20),
+            "outstanding": queries.credits_outstanding(db),
         },
     )
 
@@ -318,20 +298,23 @@ def _back(request: Request, default: str) -> str:
 
 @router.post("/admin/credits/topups/{request_id}/approve", response_class=HTMLResponse)
 def admin_approve(
-    request: Request, request_id: str, admin: PageAdmin, db: DbSession, memo: Text = "", csrf_token: Csrf = ""
+    request: Request,
+    request_id: str,
+    admin: PageAdmin,
+    db: DbSession,
+    settings: AppSettings,
+    memo: Text = "",
+    csrf_token: Csrf = "",
 ) -> Response:
     try:
-        entry = svc.approve_topup(db, request_id, admin_id=admin.id, memo=memo)
-        req = svc.get_request(db, request_id)
-        _mail_decision(request, db, req, approved=True)
-        owner = db.get(User, req.user_id)
+        done = flows.approve_topup(db, settings, request_id, admin_id=admin.id, memo=memo)
         flash(
             request,
             _(
                 request,
                 "Approved %(amount)s credits for %(email)s.",
-                amount=i18n.format_number(entry.amount, _lang(request)),
-                email=owner.email if owner else "?",
+                amount=i18n.format_number(done.entry.amount, _lang(request)),
+                email=done.owner.email,
             ),
             "success",
         )
@@ -342,11 +325,16 @@ def admin_approve(
 
 @router.post("/admin/credits/topups/{request_id}/reject", response_class=HTMLResponse)
 def admin_reject(
-    request: Request, request_id: str, admin: PageAdmin, db: DbSession, memo: Text = "", csrf_token: Csrf = ""
+    request: Request,
+    request_id: str,
+    admin: PageAdmin,
+    db: DbSession,
+    settings: AppSettings,
+    memo: Text = "",
+    csrf_token: Csrf = "",
 ) -> Response:
     try:
-        req = svc.reject_topup(db, request_id, admin_id=admin.id, memo=memo)
-        _mail_decision(request, db, req, approved=False)
+        flows.reject_topup(db, settings, request_id, admin_id=admin.id, memo=memo)
         flash(request, _(request, "The request was rejected."), "success")
     except (Conflict, InvalidInput) as exc:
         flash(request, error_message(request, exc), "warning")
@@ -364,15 +352,13 @@ def admin_user_ledger(
     until: Annotated[str, Query(max_length=20)] = "",
     cursor: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    owner = db.get(User, user_id)
-    if owner is None:
-        raise NotFound("No such user.")
+    owner = queries.get_user(db, user_id)
     f, query = _filters(types, since, until)
     try:
         before = schemas.decode_cursor(cursor or None)
     except InvalidInput:
         before = None
-    rows, nxt = svc.history_page(db, user_id, f, limit=30, before=before)
+    rows, nxt = queries.history_page(db, user_id, f, limit=30, before=before)
     return render(
         request,
         "credits/admin_user.html",
@@ -380,7 +366,7 @@ def admin_user_ledger(
             **_common(request),
             "owner": owner,
             "rows": rows,
-            "requests": svc.list_requests(db, user_id=user_id, limit=50),
+            "requests": queries.list_requests(db, user_id=user_id, limit=50),
             "query": query,
             "qs": _qs(query),
             "next_qs": _qs(query, cursor=schemas.encode_cursor(nxt) or "") if nxt else "",
@@ -406,9 +392,9 @@ def admin_adjust(
             value = int(amount.replace(",", "").strip())
         except ValueError:
             raise InvalidInput(
-                "not a number", field="amount", minimum=-svc.MAX_ADJUST, maximum=svc.MAX_ADJUST
+                "not a number", field="amount", minimum=-ledger.MAX_ADJUST, maximum=ledger.MAX_ADJUST
             ) from None
-        entry = svc.grant(db, user_id, value, reason=reason, admin_id=admin.id)
+        entry = ledger.grant(db, user_id, value, reason=reason, admin_id=admin.id)
         flash(
             request,
             _(
@@ -423,20 +409,20 @@ def admin_adjust(
     return redirect(request, f"/admin/credits/users/{user_id}")
 
 
+def _prices_context(db: Session, *, errors: dict[str, str], values: dict[str, str]) -> dict[str, Any]:
+    return {
+        "prices": prices.get_prices(db),
+        "video_types": prices.VIDEO_TYPES,
+        "changes": queries.price_changes(db),
+        "admins": queries.admin_emails(db),
+        "errors": errors,
+        "values": values,
+    }
+
+
 @router.get("/admin/credits/prices", response_class=HTMLResponse)
 def admin_prices(request: Request, admin: PageAdmin, db: DbSession) -> Response:
-    return render(
-        request,
-        "credits/prices.html",
-        {
-            "prices": svc.get_prices(db),
-            "video_types": svc.VIDEO_TYPES,
-            "changes": svc.price_changes(db),
-            "admins": {u.id: u.email for u in db.scalars(select(User).where(User.is_admin.is_(True)))},
-            "errors": {},
-            "values": {},
-        },
-    )
+    return render(request, "credits/prices.html", _prices_context(db, errors={}, values={}))
 
 
 Price = Annotated[str, Form(max_length=50)]
@@ -469,33 +455,23 @@ def admin_prices_submit(
         raw = values[key].replace(",", "")
         if raw == "" and optional:
             return None
-        if not raw.isdigit() or int(raw) > svc.MAX_PRICE:
+        if not raw.isdigit() or int(raw) > prices.MAX_PRICE:
             errors[key] = _(
                 request,
                 "Enter a whole number between %(minimum)s and %(maximum)s.",
                 minimum=0,
-                maximum=i18n.format_number(svc.MAX_PRICE, _lang(request)),
+                maximum=i18n.format_number(prices.MAX_PRICE, _lang(request)),
             )
             return None
         return int(raw)
 
     new_script = number("script", False)
     new_video = number("video", False)
-    overrides = {t: number(f"video_{t}", True) for t in svc.VIDEO_TYPES}
+    overrides = {t: number(f"video_{t}", True) for t in prices.VIDEO_TYPES}
     if errors:
         return render(
-            request,
-            "credits/prices.html",
-            {
-                "prices": svc.get_prices(db),
-                "video_types": svc.VIDEO_TYPES,
-                "changes": svc.price_changes(db),
-                "admins": {u.id: u.email for u in db.scalars(select(User).where(User.is_admin.is_(True)))},
-                "errors": errors,
-                "values": values,
-            },
-            status_code=422,
+            request, "credits/prices.html", _prices_context(db, errors=errors, values=values), status_code=422
         )
-    svc.set_prices(db, admin_id=admin.id, script=new_script, video=new_video, video_types=overrides)
+    prices.set_prices(db, admin_id=admin.id, script=new_script, video=new_video, video_types=overrides)
     flash(request, _(request, "Prices saved."), "success")
     return redirect(request, "/admin/credits/prices")
