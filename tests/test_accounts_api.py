@@ -162,12 +162,12 @@ def test_password_reset_api(client, db, settings, make_user) -> None:  # type: i
 def test_resend_verification_api(client, db, settings, make_user, api_client) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    from reelforge.accounts import service
+    from reelforge.accounts import signup
     from reelforge.db.base import utcnow
 
     user = make_user("rv@example.com", verified=False)
     with db.session() as s:
-        old = service.issue_verification(s, s.get(User, user.id), now=utcnow() - timedelta(minutes=5))
+        old = signup.issue_verification(s, s.get(User, user.id), now=utcnow() - timedelta(minutes=5))
     c = api_client(user)
     r = c.post("/api/v1/auth/verify/resend")
     assert r.status_code == 202

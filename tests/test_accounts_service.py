@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from reelforge.accounts import passwords, service, sessions
+from reelforge.accounts import admin_users, login, password_reset, passwords, service, sessions, signup
 from reelforge.accounts.models import LoginAttempt, PasswordReset, Session, User, UserSession
 from reelforge.db.base import utcnow
 from reelforge.errors import Conflict, InvalidInput, TooManyRequests
@@ -58,39 +58,41 @@ def test_verification_token_expires_and_is_single_use(db, make_user) -> None:  #
     user = make_user(verified=False)
     t0 = utcnow()
     with db.session() as s:
-        token = service.issue_verification(s, s.merge(user), now=t0)
-        newer = service.issue_verification(s, s.merge(user), now=t0)
+        token = signup.issue_verification(s, s.merge(user), now=t0)
+        newer = signup.issue_verification(s, s.merge(user), now=t0)
     with db.session() as s, pytest.raises(InvalidInput):
-        service.verify_email(s, token, now=t0)  # superseded by the newer link
+        signup.verify_email(s, token, now=t0)  # superseded by the newer link
     with db.session() as s, pytest.raises(InvalidInput):
-        service.verify_email(s, newer, now=t0 + service.VERIFICATION_LIFETIME + timedelta(seconds=1))
+        signup.verify_email(s, newer, now=t0 + signup.VERIFICATION_LIFETIME + timedelta(seconds=1))
     with db.session() as s:
-        assert service.verify_email(s, newer, now=t0 + timedelta(hours=1)).email_verified
+        assert signup.verify_email(s, newer, now=t0 + timedelta(hours=1)).email_verified
     with db.session() as s, pytest.raises(InvalidInput):
-        service.verify_email(s, newer, now=t0 + timedelta(hours=1))
+        signup.verify_email(s, newer, now=t0 + timedelta(hours=1))
 
 
 def test_reset_token_expires(db, make_user) -> None:  # type: ignore[no-untyped-def]
     user = make_user("r@example.com")
     t0 = utcnow()
     with db.session() as s:
-        found = service.request_password_reset(s, "R@example.com", now=t0)
+        found = password_reset.request_password_reset(s, "R@example.com", now=t0)
         assert found is not None
         token = found[1]
-        assert service.request_password_reset(s, "nobody@example.com", now=t0) is None
+        assert password_reset.request_password_reset(s, "nobody@example.com", now=t0) is None
     with db.read_session() as s:
         stored = s.scalar(select(PasswordReset.token_hash).where(PasswordReset.user_id == user.id))
         assert stored == hashlib.sha256(token.encode()).hexdigest()  # only the hash is kept
     with db.session() as s, pytest.raises(InvalidInput):
-        service.reset_password(s, token, "brand-new-pass-1", now=t0 + timedelta(hours=2))
+        password_reset.reset_password(s, token, "brand-new-pass-1", now=t0 + timedelta(hours=2))
     with db.session() as s:
-        assert service.request_password_reset(s, "r@example.com", now=t0 + timedelta(seconds=30)) is None  # throttled
-        later = service.request_password_reset(s, "r@example.com", now=t0 + timedelta(seconds=61))
+        assert (
+            password_reset.request_password_reset(s, "r@example.com", now=t0 + timedelta(seconds=30)) is None
+        )  # throttled
+        later = password_reset.request_password_reset(s, "r@example.com", now=t0 + timedelta(seconds=61))
         assert later is not None
     with db.session() as s, pytest.raises(InvalidInput):
-        service.reset_password(s, token, "brand-new-pass-1", now=t0 + timedelta(minutes=2))  # superseded
+        password_reset.reset_password(s, token, "brand-new-pass-1", now=t0 + timedelta(minutes=2))  # superseded
     with db.session() as s:
-        service.reset_password(s, later[1], "brand-new-pass-1", now=t0 + timedelta(minutes=30))
+        password_reset.reset_password(s, later[1], "brand-new-pass-1", now=t0 + timedelta(minutes=30))
 
 
 def test_login_rehashes_legacy_and_outdated_hashes(db, make_user) -> None:  # type: ignore[no-untyped-def]
@@ -99,7 +101,7 @@ def test_login_rehashes_legacy_and_outdated_hashes(db, make_user) -> None:  # ty
     with db.session() as s:
         s.merge(user).password_hash = legacy
     with db.session() as s:
-        outcome = service.authenticate(s, "legacy@example.com", PASSWORD, ip="1.1.1.1")
+        outcome = login.authenticate(s, "legacy@example.com", PASSWORD, ip="1.1.1.1")
         assert outcome.reason == "ok"
     with db.read_session() as s:
         stored = s.get(User, user.id).password_hash  # type: ignore[union-attr]
@@ -112,7 +114,7 @@ def test_login_rehashes_legacy_and_outdated_hashes(db, make_user) -> None:  # ty
         s.merge(user).password_hash = weak
     assert passwords.needs_rehash(weak)
     with db.session() as s:
-        assert service.authenticate(s, "legacy@example.com", PASSWORD, ip="1.1.1.1").reason == "ok"
+        assert login.authenticate(s, "legacy@example.com", PASSWORD, ip="1.1.1.1").reason == "ok"
     with db.read_session() as s:
         assert s.get(User, user.id).password_hash != weak  # type: ignore[union-attr]
 
@@ -122,17 +124,17 @@ def test_rate_limit_window(db, make_user) -> None:  # type: ignore[no-untyped-de
     t0 = utcnow()
     for i in range(5):
         with db.session() as s:
-            outcome = service.authenticate(
+            outcome = login.authenticate(
                 s, "w@example.com", "bad-password-x", ip="9.9.9.9", now=t0 + timedelta(seconds=i)
             )
             assert outcome.reason == "invalid"
     with db.session() as s, pytest.raises(TooManyRequests) as info:
-        service.authenticate(s, "W@example.com", PASSWORD, ip="9.9.9.9", now=t0 + timedelta(seconds=10))
+        login.authenticate(s, "W@example.com", PASSWORD, ip="9.9.9.9", now=t0 + timedelta(seconds=10))
     assert info.value.headers["Retry-After"] == "51"
     with db.session() as s:  # another IP is not limited
-        assert service.authenticate(s, "w@example.com", PASSWORD, ip="8.8.8.8", now=t0).reason == "ok"
+        assert login.authenticate(s, "w@example.com", PASSWORD, ip="8.8.8.8", now=t0).reason == "ok"
     with db.session() as s:  # after the window, the right password works and clears the counter
-        assert service.authenticate(s, "w@example.com", PASSWORD, ip="9.9.9.9", now=t0 + timedelta(seconds=61)).user
+        assert login.authenticate(s, "w@example.com", PASSWORD, ip="9.9.9.9", now=t0 + timedelta(seconds=61)).user
     with db.read_session() as s:
         left = s.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.ip_address == "9.9.9.9"))
         assert left == 0
@@ -142,20 +144,20 @@ def test_last_admin_cannot_be_removed_or_disabled(db, make_user) -> None:  # typ
     boss_id = make_user("boss@example.com", admin=True).id
     second_id = make_user("second@example.com", admin=True).id
     with db.session() as s:
-        ctx = service.AdminContext(s.get(User, boss_id))
-        service.admin_set_active(s, ctx, s.get(User, second_id), False)  # fine: boss remains
+        ctx = admin_users.AdminContext(s.get(User, boss_id))
+        admin_users.admin_set_active(s, ctx, s.get(User, second_id), False)  # fine: boss remains
     with db.session() as s:
-        ctx = service.AdminContext(s.get(User, second_id))
+        ctx = admin_users.AdminContext(s.get(User, second_id))
         with pytest.raises(Conflict):  # boss is the last *active* admin
-            service.admin_set_admin(s, ctx, s.get(User, boss_id), False)
+            admin_users.admin_set_admin(s, ctx, s.get(User, boss_id), False)
     with db.session() as s:
-        ctx = service.AdminContext(s.get(User, boss_id))
+        ctx = admin_users.AdminContext(s.get(User, boss_id))
         with pytest.raises(Conflict):
-            service.admin_set_active(s, ctx, s.get(User, boss_id), False)
-        service.admin_set_active(s, ctx, s.get(User, second_id), True)
+            admin_users.admin_set_active(s, ctx, s.get(User, boss_id), False)
+        admin_users.admin_set_active(s, ctx, s.get(User, second_id), True)
     with db.session() as s:
-        ctx = service.AdminContext(s.get(User, second_id))
-        service.admin_set_admin(s, ctx, s.get(User, boss_id), False)  # two active admins: allowed
+        ctx = admin_users.AdminContext(s.get(User, second_id))
+        admin_users.admin_set_admin(s, ctx, s.get(User, boss_id), False)  # two active admins: allowed
     with db.read_session() as s:
         assert s.get(User, boss_id).is_admin is False  # type: ignore[union-attr]
 
@@ -241,7 +243,7 @@ def test_concurrent_demotions_keep_one_admin(db, make_user) -> None:  # type: ig
         try:
             with db.session() as s:
                 target = s.get(User, target_id)
-                service.admin_set_admin(s, service.AdminContext(s.get(User, actor_id)), target, False)
+                admin_users.admin_set_admin(s, admin_users.AdminContext(s.get(User, actor_id)), target, False)
             results[actor_id] = "ok"
         except Conflict:
             results[actor_id] = "conflict"

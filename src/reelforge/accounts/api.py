@@ -1,28 +1,29 @@
 """JSON API of the accounts domain: /api/v1/auth, /api/v1/me, /api/v1/admin/users.
 
-Thin over `accounts.service`; errors are translated into the caller's language
-(user setting, then `Accept-Language`, then Korean).
+Thin over `accounts.flows`, the topic services and `accounts.queries` (the same calls as the
+pages); errors are translated into the caller's language (user setting, then `Accept-Language`,
+then Korean).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from reelforge import i18n
-from reelforge.accounts import service
+from reelforge.accounts import admin_users, flows, profile, queries
+from reelforge.accounts.admin_users import AdminContext
 from reelforge.accounts.http import (
     LocalizedRoute,
     clear_session_cookie,
     client_ip,
-    send_reset_after_commit,
-    send_verification_after_commit,
     set_session_cookie,
     settings_of,
     user_agent,
 )
+from reelforge.accounts.login import logout as end_login
+from reelforge.accounts.password_reset import reset_password
 from reelforge.accounts.schemas import (
     ActivityOut,
     AdminUserOut,
@@ -45,7 +46,7 @@ from reelforge.accounts.schemas import (
     UserListOut,
     UserOut,
 )
-from reelforge.accounts.sessions import resolve_session
+from reelforge.accounts.signup import SignUp, verify_email
 from reelforge.errors import Conflict
 from reelforge.i18n import N_
 from reelforge.web.auth import SESSION_COOKIE, AdminUser, CurrentPrincipal
@@ -65,56 +66,46 @@ def _t(request: Request, message: str) -> str:
 @auth.post("/signup", response_model=UserOut, status_code=status.HTTP_201_CREATED, summary="Create an account")
 def signup(body: SignUpIn, request: Request, db: DbSession) -> UserOut:
     """Creates the account and e-mails a verification link. The caller is not logged in."""
-    user, token = service.sign_up(
+    lang = i18n.request_locale(request)
+    user = flows.sign_up(
         db,
-        service.SignUp(
+        settings_of(request),
+        SignUp(
             email=body.email,
             password=body.password,
             name=body.name,
             phone=body.phone,
             address=body.address,
             kakao_id=body.kakao_id,
-            locale=i18n.normalize_locale(body.locale) or i18n.request_locale(request),
+            locale=i18n.normalize_locale(body.locale) or lang,
         ),
+        lang=lang,
         ip=client_ip(request),
         user_agent=user_agent(request),
     )
-    send_verification_after_commit(db, request, user, token)
     return UserOut.model_validate(user)
 
 
 @auth.post("/login", response_model=LoginOut, summary="Log in with e-mail and password (sets the session cookie)")
 def login(body: LoginIn, request: Request, response: Response, db: DbSession) -> LoginOut | Response:
-    settings = settings_of(request)
-    outcome = service.authenticate(
+    result = flows.log_in(
         db,
+        settings_of(request),
         body.email,
         body.password,
+        previous_token=request.cookies.get(SESSION_COOKIE, ""),
         ip=client_ip(request),
         user_agent=user_agent(request),
-        max_failures=settings.login_max_failures,
-        window=timedelta(seconds=settings.login_window_seconds),
     )
-    if outcome.user is None:
+    user, new = result.outcome.user, result.new_session
+    if user is None or new is None:
         # Returned, not raised: the failed attempt must commit to count toward the rate limit.
         from reelforge.web.errors import problem
 
-        detail = (
-            N_("This account is disabled. Contact the administrator.")
-            if outcome.reason == "disabled"
-            else N_("Wrong e-mail address or password.")
-        )
-        return problem(request, 401, _t(request, "Unauthorized"), _t(request, detail))
-    old = request.cookies.get(SESSION_COOKIE, "")
-    if old:  # no fixation: whatever session the browser had ends here
-        previous = resolve_session(db, old)
-        if previous is not None and previous.session is not None:
-            service.logout(db, previous.session, ip=client_ip(request), user_agent=user_agent(request))
-    service.maybe_purge(db, every_minutes=settings.session_purge_minutes)
-    new = service.start_session(db, outcome.user, ip=client_ip(request), user_agent=user_agent(request))
+        return problem(request, 401, _t(request, "Unauthorized"), _t(request, result.refusal))
     set_session_cookie(request, response, new.token)
     return LoginOut(
-        user=UserOut.model_validate(outcome.user), csrf_token=new.session.csrf_token, expires_at=new.session.expires_at
+        user=UserOut.model_validate(user), csrf_token=new.session.csrf_token, expires_at=new.session.expires_at
     )
 
 
@@ -122,13 +113,13 @@ def login(body: LoginIn, request: Request, response: Response, db: DbSession) ->
 def logout(principal: CurrentPrincipal, request: Request, response: Response, db: DbSession) -> None:
     if principal.session is None:
         raise Conflict("Token-authenticated calls have no session to end; revoke the token instead.")
-    service.logout(db, principal.session, ip=client_ip(request), user_agent=user_agent(request))
+    end_login(db, principal.session, ip=client_ip(request), user_agent=user_agent(request))
     clear_session_cookie(request, response)
 
 
 @auth.post("/verify", response_model=UserOut, summary="Verify the e-mail address with the token from the link")
 def verify(body: TokenIn, request: Request, db: DbSession) -> UserOut:
-    return UserOut.model_validate(service.verify_email(db, body.token, ip=client_ip(request)))
+    return UserOut.model_validate(verify_email(db, body.token, ip=client_ip(request)))
 
 
 @auth.post(
@@ -138,12 +129,14 @@ def verify(body: TokenIn, request: Request, db: DbSession) -> UserOut:
     summary="Send the verification e-mail again",
 )
 def resend_verification(principal: CurrentPrincipal, request: Request, db: DbSession) -> MessageOut:
-    user = principal.user
-    if user.email_verified:
-        raise Conflict("This e-mail address is already verified.")
-    token = service.issue_verification(db, user, throttle=True)
-    service.log_activity(db, user.id, "verification_sent", ip=client_ip(request), user_agent=user_agent(request))
-    send_verification_after_commit(db, request, user, token)
+    flows.resend_verification(
+        db,
+        settings_of(request),
+        principal.user,
+        lang=i18n.request_locale(request),
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+    )
     return MessageOut(detail=_t(request, N_("We sent you a new verification e-mail.")))
 
 
@@ -154,15 +147,14 @@ def resend_verification(principal: CurrentPrincipal, request: Request, db: DbSes
     summary="E-mail a password reset link (the answer is the same whether the account exists or not)",
 )
 def password_reset(body: EmailIn, request: Request, db: DbSession) -> MessageOut:
-    found = service.request_password_reset(db, body.email, ip=client_ip(request))
-    if found is not None:
-        send_reset_after_commit(db, request, *found)
+    lang = i18n.request_locale(request)
+    flows.request_password_reset(db, settings_of(request), body.email, lang=lang, ip=client_ip(request))
     return MessageOut(detail=_t(request, N_("If an account uses this address, we sent it a reset link.")))
 
 
 @auth.post("/password-reset/confirm", response_model=MessageOut, summary="Set a new password with a reset token")
 def password_reset_confirm(body: ResetConfirmIn, request: Request, db: DbSession) -> MessageOut:
-    service.reset_password(db, body.token, body.password, ip=client_ip(request))
+    reset_password(db, body.token, body.password, ip=client_ip(request))
     return MessageOut(detail=_t(request, N_("Your password was changed. Log in with the new one.")))
 
 
@@ -175,7 +167,7 @@ def get_me(principal: CurrentPrincipal) -> UserOut:
 @me.patch("", response_model=UserOut, summary="Edit the profile (absent fields keep their value)")
 def patch_me(body: ProfileIn, principal: CurrentPrincipal, request: Request, db: DbSession) -> UserOut:
     user = principal.user
-    service.update_profile(
+    profile.update_profile(
         db,
         user,
         name=body.name,
@@ -200,12 +192,12 @@ def patch_me(body: ProfileIn, principal: CurrentPrincipal, request: Request, db:
 
 @me.post("/password", response_model=CountOut, summary="Change the password; ends every other session")
 def change_password(body: PasswordChangeIn, principal: CurrentPrincipal, request: Request, db: DbSession) -> CountOut:
-    ended = service.change_password(
+    ended = flows.change_password(
         db,
         principal.user,
         body.current_password,
         body.new_password,
-        keep_session_id=principal.session.id if principal.session else None,
+        current_session=principal.session,
         ip=client_ip(request),
         user_agent=user_agent(request),
     )
@@ -217,7 +209,7 @@ def my_sessions(principal: CurrentPrincipal, db: DbSession) -> list[SessionOut]:
     current = principal.session.id if principal.session else None
     return [
         SessionOut.model_validate(s).model_copy(update={"current": s.id == current})
-        for s in service.list_live_sessions(db, principal.user.id)
+        for s in queries.list_live_sessions(db, principal.user.id)
     ]
 
 
@@ -226,13 +218,13 @@ def my_session_history(
     principal: CurrentPrincipal, db: DbSession, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[SessionHistoryOut]:
     return [
-        SessionHistoryOut.model_validate(h) for h in service.list_session_history(db, principal.user.id, limit=limit)
+        SessionHistoryOut.model_validate(h) for h in queries.list_session_history(db, principal.user.id, limit=limit)
     ]
 
 
 @me.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT, summary="End one of your sessions")
 def end_my_session(session_id: str, principal: CurrentPrincipal, request: Request, db: DbSession) -> None:
-    service.end_own_session(db, principal.user, session_id, ip=client_ip(request), user_agent=user_agent(request))
+    profile.end_own_session(db, principal.user, session_id, ip=client_ip(request), user_agent=user_agent(request))
 
 
 @me.get("/activity", response_model=list[ActivityOut], summary="Your activity log, newest first")
@@ -242,13 +234,13 @@ def my_activity(
     before: Annotated[int | None, Query(ge=1, description="id of the last row of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ActivityOut]:
-    rows = service.list_activity(db, principal.user.id, before_id=before, limit=limit, for_owner=True)
+    rows = queries.list_activity(db, principal.user.id, before_id=before, limit=limit, for_owner=True)
     return [ActivityOut.model_validate(r) for r in rows]
 
 
 @me.get("/tokens", response_model=list[ApiTokenOut], summary="Your API tokens")
 def my_tokens(principal: CurrentPrincipal, db: DbSession) -> list[ApiTokenOut]:
-    return [ApiTokenOut.model_validate(t) for t in service.list_tokens(db, principal.user.id)]
+    return [ApiTokenOut.model_validate(t) for t in queries.list_tokens(db, principal.user.id)]
 
 
 @me.post(
@@ -258,7 +250,7 @@ def my_tokens(principal: CurrentPrincipal, db: DbSession) -> list[ApiTokenOut]:
     summary="Create an API token (its value is shown only in this answer)",
 )
 def create_token(body: ApiTokenIn, principal: CurrentPrincipal, request: Request, db: DbSession) -> ApiTokenCreated:
-    plain, row = service.create_token(
+    plain, row = profile.create_token(
         db, principal.user, body.name, ip=client_ip(request), user_agent=user_agent(request)
     )
     return ApiTokenCreated.model_validate({**ApiTokenOut.model_validate(row).model_dump(), "token": plain})
@@ -266,12 +258,12 @@ def create_token(body: ApiTokenIn, principal: CurrentPrincipal, request: Request
 
 @me.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke an API token")
 def revoke_token(token_id: str, principal: CurrentPrincipal, request: Request, db: DbSession) -> None:
-    service.revoke_token(db, principal.user, token_id, ip=client_ip(request), user_agent=user_agent(request))
+    profile.revoke_token(db, principal.user, token_id, ip=client_ip(request), user_agent=user_agent(request))
 
 
 # ------------------------------------------------------------------ /admin/users
-def _ctx(admin_user: AdminUser, request: Request) -> service.AdminContext:
-    return service.AdminContext(admin_user, ip=client_ip(request), user_agent=user_agent(request))
+def _ctx(admin_user: AdminUser, request: Request) -> AdminContext:
+    return AdminContext(admin_user, ip=client_ip(request), user_agent=user_agent(request))
 
 
 @admin.get("", response_model=UserListOut, summary="Search users (e-mail, name, phone); keyset pagination")
@@ -282,56 +274,56 @@ def list_users(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> UserListOut:
-    page = service.search_users(db, q, cursor=cursor, limit=limit)
+    page = queries.search_users(db, q, cursor=cursor, limit=limit)
     return UserListOut(users=[AdminUserOut.model_validate(u) for u in page.users], next_cursor=page.next_cursor)
 
 
 @admin.get("/{user_id}", response_model=AdminUserOut, summary="One user")
 def get_user(user_id: str, admin_user: AdminUser, db: DbSession) -> AdminUserOut:
-    return AdminUserOut.model_validate(service.get_user(db, user_id))
+    return AdminUserOut.model_validate(queries.get_user(db, user_id))
 
 
 @admin.patch("/{user_id}", response_model=AdminUserOut, summary="Memo, verified, admin and active flags")
 def patch_user(
     user_id: str, body: AdminUserPatch, admin_user: AdminUser, request: Request, db: DbSession
 ) -> AdminUserOut:
-    target = service.get_user(db, user_id)
+    target = queries.get_user(db, user_id)
     ctx = _ctx(admin_user, request)
     if body.admin_memo is not None:
-        service.admin_set_memo(db, ctx, target, body.admin_memo)
+        admin_users.admin_set_memo(db, ctx, target, body.admin_memo)
     if body.email_verified is not None:
-        service.admin_set_verified(db, ctx, target, body.email_verified)
+        admin_users.admin_set_verified(db, ctx, target, body.email_verified)
     if body.is_admin is not None:
-        service.admin_set_admin(db, ctx, target, body.is_admin)
+        admin_users.admin_set_admin(db, ctx, target, body.is_admin)
     if body.is_active is not None:
-        service.admin_set_active(db, ctx, target, body.is_active)
+        admin_users.admin_set_active(db, ctx, target, body.is_active)
     return AdminUserOut.model_validate(target)
 
 
 @admin.get("/{user_id}/sessions", response_model=list[SessionOut], summary="The user's live sessions")
 def user_sessions(user_id: str, admin_user: AdminUser, db: DbSession) -> list[SessionOut]:
-    target = service.get_user(db, user_id)
-    return [SessionOut.model_validate(s) for s in service.list_live_sessions(db, target.id)]
+    target = queries.get_user(db, user_id)
+    return [SessionOut.model_validate(s) for s in queries.list_live_sessions(db, target.id)]
 
 
 @admin.get("/{user_id}/sessions/history", response_model=list[SessionHistoryOut], summary="The user's logins")
 def user_session_history(
     user_id: str, admin_user: AdminUser, db: DbSession, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[SessionHistoryOut]:
-    target = service.get_user(db, user_id)
-    return [SessionHistoryOut.model_validate(h) for h in service.list_session_history(db, target.id, limit=limit)]
+    target = queries.get_user(db, user_id)
+    return [SessionHistoryOut.model_validate(h) for h in queries.list_session_history(db, target.id, limit=limit)]
 
 
 @admin.delete("/{user_id}/sessions", response_model=CountOut, summary="Force logout: end all the user's sessions")
 def force_logout(user_id: str, admin_user: AdminUser, request: Request, db: DbSession) -> CountOut:
-    target = service.get_user(db, user_id)
-    return CountOut(ended=service.admin_end_sessions(db, _ctx(admin_user, request), target))
+    target = queries.get_user(db, user_id)
+    return CountOut(ended=admin_users.admin_end_sessions(db, _ctx(admin_user, request), target))
 
 
 @admin.delete("/{user_id}/sessions/{session_id}", response_model=CountOut, summary="End one session of the user")
 def force_logout_one(user_id: str, session_id: str, admin_user: AdminUser, request: Request, db: DbSession) -> CountOut:
-    target = service.get_user(db, user_id)
-    return CountOut(ended=service.admin_end_sessions(db, _ctx(admin_user, request), target, session_id))
+    target = queries.get_user(db, user_id)
+    return CountOut(ended=admin_users.admin_end_sessions(db, _ctx(admin_user, request), target, session_id))
 
 
 @admin.get("/{user_id}/activity", response_model=list[ActivityOut], summary="The user's activity log")
@@ -342,8 +334,8 @@ def user_activity(
     before: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ActivityOut]:
-    target = service.get_user(db, user_id)
-    return [ActivityOut.model_validate(r) for r in service.list_activity(db, target.id, before_id=before, limit=limit)]
+    target = queries.get_user(db, user_id)
+    return [ActivityOut.model_validate(r) for r in queries.list_activity(db, target.id, before_id=before, limit=limit)]
 
 
 router.include_router(auth)

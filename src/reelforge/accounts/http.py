@@ -1,4 +1,4 @@
-"""HTTP glue shared by the accounts API and pages: client facts, cookies, mail, translated errors."""
+"""HTTP glue shared by the accounts API and pages: client facts, cookies, translated errors."""
 
 from __future__ import annotations
 
@@ -8,13 +8,9 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy.orm import Session
 
 from reelforge import i18n
-from reelforge.accounts import mail
-from reelforge.accounts.models import User
 from reelforge.config import Settings
-from reelforge.db.outbox import after_commit
 from reelforge.errors import AppError
 from reelforge.i18n import N_
 from reelforge.web.auth import SESSION_COOKIE
@@ -50,22 +46,6 @@ def clear_session_cookie(request: Request, response: Response) -> None:
 
 def settings_of(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
-
-
-def mail_locale(request: Request, user: User) -> str:
-    return i18n.normalize_locale(user.locale) or i18n.request_locale(request)
-
-
-def send_verification_after_commit(db: Session, request: Request, user: User, token: str) -> None:
-    settings = settings_of(request)
-    message, link = mail.verification_message(settings, user.email, token, mail_locale(request, user))
-    after_commit(db, lambda: mail.deliver(settings, message, link=link))
-
-
-def send_reset_after_commit(db: Session, request: Request, user: User, token: str) -> None:
-    settings = settings_of(request)
-    message, link = mail.reset_message(settings, user.email, token, mail_locale(request, user))
-    after_commit(db, lambda: mail.deliver(settings, message, link=link))
 
 
 # ------------------------------------------------------------------ translated messages

@@ -1,4 +1,10 @@
-"""Accounts service: the rules for users. Takes a session, never commits.
+"""Accounts service: the rules every account use case shares. Takes a session, never commits.
+
+Here: e-mail and password policy, profile fields, the activity log, creating a user and the
+housekeeping purge. The topics live beside it: `signup` (registration, e-mail verification),
+`password_reset`, `login` (authentication, rate limit, sessions), `profile` (the user's own
+settings and API tokens) and `admin_users`; `queries` holds the SELECTs and `flows` the use
+cases the API and the pages share.
 
 Messages of the errors raised here are English msgids; the HTTP layers translate them
 (`accounts` catalogue) into the visitor's language.
@@ -6,49 +12,28 @@ Messages of the errors raised here are English msgids; the HTTP layers translate
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from reelforge.accounts import passwords
-from reelforge.accounts.models import (
-    ApiToken,
-    LoginAttempt,
-    PasswordReset,
-    User,
-    UserActivityLog,
-    UserSession,
-)
-from reelforge.accounts.models import Session as LoginSession
-from reelforge.accounts.sessions import (
-    NewSession,
-    create_session,
-    end_all_sessions,
-    end_session,
-    purge_expired,
-)
-from reelforge.accounts.tokens import new_token, token_hash
+from reelforge.accounts import passwords, queries
+from reelforge.accounts.models import LoginAttempt, PasswordReset, User, UserActivityLog
+from reelforge.accounts.sessions import purge_expired
 from reelforge.db.base import utcnow
-from reelforge.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from reelforge.errors import Conflict, Forbidden, InvalidInput
 from reelforge.i18n import N_
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
-VERIFICATION_LIFETIME = timedelta(hours=48)
-RESET_LIFETIME = timedelta(hours=1)
-LOGIN_MAX_FAILURES = 5
-LOGIN_WINDOW = timedelta(minutes=1)
 MAIL_INTERVAL = timedelta(minutes=1)  # at most one verification or reset mail per account per minute
-MAX_NAME, MAX_PHONE, MAX_ADDRESS, MAX_KAKAO, MAX_MEMO = 100, 40, 300, 100, 5000
+MAX_NAME, MAX_PHONE, MAX_ADDRESS, MAX_KAKAO = 100, 40, 300, 100
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-.]{5,38}$")
 _KAKAO_RE = re.compile(r"^[A-Za-z0-9._\-]{1,100}$")
 
@@ -189,37 +174,7 @@ def log_activity(
     return row
 
 
-HIDDEN_FROM_OWNER = ("admin.memo",)  # internal notes are not shown to the user they are about
-
-
-def list_activity(
-    db: Session, user_id: str, *, before_id: int | None = None, limit: int = 50, for_owner: bool = False
-) -> list[UserActivityLog]:
-    """Newest first; keyset-paginated by id."""
-    query = select(UserActivityLog).where(
-        or_(UserActivityLog.user_id == user_id, UserActivityLog.actor_id == user_id)
-        if not for_owner
-        else UserActivityLog.user_id == user_id
-    )
-    if for_owner:
-        query = query.where(UserActivityLog.action.not_in(HIDDEN_FROM_OWNER))
-    if before_id is not None:
-        query = query.where(UserActivityLog.id < before_id)
-    return list(db.scalars(query.order_by(UserActivityLog.id.desc()).limit(max(1, min(limit, 200)))))
-
-
 # ------------------------------------------------------------------ users
-def get_by_email(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == email.strip().lower()))
-
-
-def get_user(db: Session, user_id: str) -> User:
-    user = db.get(User, user_id) if user_id and len(user_id) <= 36 else None
-    if user is None:
-        raise NotFound("No such user.")
-    return user
-
-
 def create_user(
     session: Session,
     email: str,
@@ -235,7 +190,7 @@ def create_user(
 ) -> User:
     normalized = normalize_email(email)
     check_password_policy(password, normalized)
-    if get_by_email(session, normalized) is not None:
+    if queries.get_by_email(session, normalized) is not None:
         raise Conflict("An account with this e-mail address already exists.", field="email")
     now = utcnow()
     user = User(
@@ -255,227 +210,21 @@ def create_user(
     return user
 
 
-def count_users(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(User)) or 0
-
-
 def bootstrap_admin(session: Session, email: str) -> tuple[User, str] | None:
     """On a fresh install, create the first admin with a random password (returned once)."""
-    if count_users(session) > 0:
+    if queries.count_users(session) > 0:
         return None
     password = secrets.token_urlsafe(12)
     user = create_user(session, email, password, name="Administrator", is_admin=True, email_verified=True)
     return user, password
 
 
-@dataclass(frozen=True)
-class SignUp:
-    email: str
-    password: str
-    name: str
-    phone: str
-    address: str
-    kakao_id: str | None = None
-    locale: str | None = None
-
-
-def sign_up(db: Session, data: SignUp, *, ip: str | None = None, user_agent: str | None = None) -> tuple[User, str]:
-    """Create a creator account; returns it and the e-mail verification token (to be mailed)."""
-    profile = clean_profile(data.name, data.phone, data.address, data.kakao_id)
-    user = create_user(db, data.email, data.password, locale=data.locale, **profile)
-    token = issue_verification(db, user)
-    log_activity(db, user.id, "signup", {"email": user.email}, ip=ip, user_agent=user_agent)
-    return user, token
-
-
-# ------------------------------------------------------------------ e-mail verification
-def issue_verification(db: Session, user: User, *, now: datetime | None = None, throttle: bool = False) -> str:
-    """A new single-use verification token (the previous one stops working).
-
-    With `throttle` (resend requests), a second link within a minute is refused with 429.
-    """
-    now = now or utcnow()
-    if throttle and user.verification_expires_at is not None:
-        sent_at = user.verification_expires_at - VERIFICATION_LIFETIME
-        if now - sent_at < MAIL_INTERVAL:
-            retry = max(1, int((sent_at + MAIL_INTERVAL - now).total_seconds()) + 1)
-            raise TooManyRequests(
-                "We just sent you an e-mail. Wait a minute before asking for another.",
-                headers={"Retry-After": str(retry)},
-                retry_after=retry,
-            )
-    token = new_token()
-    user.verification_token = token_hash(token)
-    user.verification_expires_at = now + VERIFICATION_LIFETIME
-    return token
-
-
-def verify_email(db: Session, token: str, *, now: datetime | None = None, ip: str | None = None) -> User:
-    now = now or utcnow()
-    if not token or len(token) > 200:
-        raise InvalidInput("This verification link is invalid or has expired.", field="token")
-    user = db.scalar(select(User).where(User.verification_token == token_hash(token)))
-    if user is None or user.verification_expires_at is None or user.verification_expires_at <= now:
-        raise InvalidInput("This verification link is invalid or has expired.", field="token")
-    user.email_verified = True
-    user.email_verified_at = now
-    user.verification_token = None
-    user.verification_expires_at = None
-    log_activity(db, user.id, "email_verified", ip=ip)
-    return user
-
-
-# ------------------------------------------------------------------ password reset
-def request_password_reset(
-    db: Session, email: str, *, now: datetime | None = None, ip: str | None = None
-) -> tuple[User, str] | None:
-    """A reset token for an active account, or None (the caller answers the same either way)."""
-    now = now or utcnow()
-    try:
-        normalized = normalize_email(email)
-    except InvalidInput:
-        return None
-    user = get_by_email(db, normalized)
-    if user is None or not user.is_active:
-        return None
-    recent = db.scalar(
-        select(func.count())
-        .select_from(PasswordReset)
-        .where(PasswordReset.user_id == user.id, PasswordReset.created_at > now - MAIL_INTERVAL)
-    )
-    if recent:  # one mail a minute per account: a form cannot be used to flood a mailbox
-        return None
-    # One live link at a time: older unused links stop working.
-    db.execute(
-        update(PasswordReset)
-        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-    )
-    token = new_token()
-    db.add(
-        PasswordReset(user_id=user.id, token_hash=token_hash(token), expires_at=now + RESET_LIFETIME, created_at=now)
-    )
-    log_activity(db, user.id, "password_reset_requested", ip=ip)
-    return user, token
-
-
-def reset_password(
-    db: Session, token: str, new_password: str, *, now: datetime | None = None, ip: str | None = None
-) -> User:
-    """Set a new password from a reset link: single use, expiring; ends every session."""
-    now = now or utcnow()
-    bad = InvalidInput("This reset link is invalid, used or expired. Ask for a new one.", field="token")
-    if not token or len(token) > 200:
-        raise bad
-    reset = db.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_hash(token)))
-    if reset is None or reset.used_at is not None or reset.expires_at <= now:
-        raise bad
-    user = db.get(User, reset.user_id)
-    if user is None or not user.is_active:
-        raise bad
-    check_password_policy(new_password, user.email)
-    # Conditional claim: two concurrent uses of one link cannot both succeed.
-    claimed = db.execute(
-        update(PasswordReset)
-        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise bad
-    user.password_hash = passwords.hash_password(new_password)
-    # The link proved control of the mailbox.
-    if not user.email_verified:
-        user.email_verified, user.email_verified_at = True, now
-    end_all_sessions(db, user.id)
-    log_activity(db, user.id, "password_reset", ip=ip)
-    return user
-
-
-# ------------------------------------------------------------------ login
-@dataclass(frozen=True)
-class LoginOutcome:
-    user: User | None
-    reason: Literal["ok", "invalid", "disabled"]
-
-
-def _limit_key(email: str) -> str:
-    return (email or "").strip().lower()[:320]
-
-
-def check_login_rate(
-    db: Session,
-    email: str,
-    ip: str,
-    *,
-    now: datetime | None = None,
-    max_failures: int = LOGIN_MAX_FAILURES,
-    window: timedelta = LOGIN_WINDOW,
-) -> None:
-    """Raise 429 (with Retry-After) after `max_failures` failed logins per account+IP in `window`."""
-    now = now or utcnow()
-    since = now - window
-    rows = list(
-        db.scalars(
-            select(LoginAttempt.attempted_at)
-            .where(
-                LoginAttempt.email == _limit_key(email),
-                LoginAttempt.ip_address == (ip or "-")[:64],
-                LoginAttempt.attempted_at > since,
-            )
-            .order_by(LoginAttempt.attempted_at.desc())
-            .limit(max_failures)
-        )
-    )
-    if len(rows) >= max_failures:
-        oldest = rows[-1]
-        retry = max(1, int((oldest + window - now).total_seconds()) + 1)
-        raise TooManyRequests(
-            "Too many failed logins. Wait a minute and try again.",
-            headers={"Retry-After": str(retry)},
-            retry_after=retry,
-        )
-
-
-def authenticate(
-    db: Session,
-    email: str,
-    password: str,
-    *,
-    ip: str | None = None,
-    user_agent: str | None = None,
-    now: datetime | None = None,
-    max_failures: int = LOGIN_MAX_FAILURES,
-    window: timedelta = LOGIN_WINDOW,
-) -> LoginOutcome:
-    """Check credentials. Never reveals whether the e-mail exists: an unknown address costs one
-    argon2 verification against a dummy hash, like a known one. A failure is recorded (not
-    raised) so that it commits with the request."""
-    now = now or utcnow()
-    key = _limit_key(email)
-    check_login_rate(db, key, ip or "-", now=now, max_failures=max_failures, window=window)
-    user = get_by_email(db, key) if key and len(key) <= 320 else None
-    pw = password if len(password) <= MAX_PASSWORD_LENGTH else ""
-    if user is None:
-        passwords.verify_password(passwords.DUMMY_HASH, pw or "x")
-        ok = False
-    else:
-        ok = bool(pw) and passwords.verify_password(user.password_hash, pw)
-    if not ok:
-        db.add(LoginAttempt(email=key or "-", ip_address=(ip or "-")[:64], attempted_at=now))
-        if user is not None:
-            log_activity(db, user.id, "login_failed", ip=ip, user_agent=user_agent)
-        return LoginOutcome(None, "invalid")
-    assert user is not None
+def ensure_can_act(user: User) -> None:
     if not user.is_active:
-        log_activity(db, user.id, "login_refused", "account disabled", ip=ip, user_agent=user_agent)
-        return LoginOutcome(None, "disabled")
-    if passwords.needs_rehash(user.password_hash):  # argon2 parameters changed, or a legacy hash
-        user.password_hash = passwords.hash_password(pw)
-    db.execute(delete(LoginAttempt).where(LoginAttempt.email == key, LoginAttempt.ip_address == (ip or "-")[:64]))
-    return LoginOutcome(user, "ok")
+        raise Forbidden("This account is disabled.")
 
 
+# ------------------------------------------------------------------ housekeeping
 _last_purge: dict[str, float] = {}
 
 
@@ -496,294 +245,3 @@ def purge(db: Session, *, now: datetime | None = None) -> int:
     db.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - timedelta(hours=1)))
     db.execute(delete(PasswordReset).where(PasswordReset.expires_at < now - timedelta(days=7)))
     return count
-
-
-def start_session(
-    db: Session, user: User, *, ip: str | None = None, user_agent: str | None = None, now: datetime | None = None
-) -> NewSession:
-    """A new session (fresh id: no fixation), its history row and a `login` activity row."""
-    now = now or utcnow()
-    new = create_session(db, user, ip=ip, user_agent=user_agent, now=now)
-    user.last_login_at = now
-    log_activity(db, user.id, "login", ip=ip, user_agent=user_agent)
-    return new
-
-
-def logout(db: Session, session: LoginSession, *, ip: str | None = None, user_agent: str | None = None) -> None:
-    log_activity(db, session.user_id, "logout", ip=ip, user_agent=user_agent)
-    end_session(db, session)
-
-
-# ------------------------------------------------------------------ profile
-def update_profile(
-    db: Session,
-    user: User,
-    *,
-    name: str | None,
-    phone: str | None,
-    address: str | None,
-    kakao_id: str | None,
-    partial: bool = False,
-    ip: str | None = None,
-    user_agent: str | None = None,
-) -> list[str]:
-    """Edit the profile (with `partial`, None fields keep their value); returns the changed fields."""
-    values = clean_profile(name, phone, address, kakao_id, partial=partial)
-    changed = [k for k, v in values.items() if getattr(user, k) != v]
-    for key in changed:
-        setattr(user, key, values[key])
-    if changed:
-        log_activity(db, user.id, "profile_updated", {"fields": changed}, ip=ip, user_agent=user_agent)
-    return changed
-
-
-def change_password(
-    db: Session,
-    user: User,
-    current: str,
-    new: str,
-    *,
-    keep_session_id: str | None = None,
-    ip: str | None = None,
-    user_agent: str | None = None,
-) -> int:
-    """Change the password (needs the current one); ends every other session. Returns how many."""
-    if len(current) > MAX_PASSWORD_LENGTH or not passwords.verify_password(user.password_hash, current):
-        raise InvalidInput("The current password is wrong.", field="current_password")
-    check_password_policy(new, user.email, field="new_password")
-    if current == new:
-        raise InvalidInput("The new password must differ from the current one.", field="new_password")
-    user.password_hash = passwords.hash_password(new)
-    ended = end_all_sessions(db, user.id, except_session_id=keep_session_id)
-    log_activity(db, user.id, "password_changed", {"sessions_ended": ended}, ip=ip, user_agent=user_agent)
-    return ended
-
-
-def set_locale(user: User, locale: str) -> None:
-    user.locale = locale
-
-
-def list_live_sessions(db: Session, user_id: str, *, now: datetime | None = None) -> list[LoginSession]:
-    now = now or utcnow()
-    return list(
-        db.scalars(
-            select(LoginSession)
-            .where(LoginSession.user_id == user_id, LoginSession.expires_at > now)
-            .order_by(LoginSession.last_seen_at.desc())
-        )
-    )
-
-
-def list_session_history(db: Session, user_id: str, *, limit: int = 50) -> list[UserSession]:
-    return list(
-        db.scalars(
-            select(UserSession)
-            .where(UserSession.user_id == user_id)
-            .order_by(UserSession.login_at.desc(), UserSession.id.desc())
-            .limit(max(1, min(limit, 200)))
-        )
-    )
-
-
-def end_own_session(
-    db: Session, user: User, session_id: str, *, ip: str | None = None, user_agent: str | None = None
-) -> None:
-    """End one of the user's own sessions; another user's id answers 404."""
-    row = db.get(LoginSession, session_id) if session_id and len(session_id) <= 36 else None
-    if row is None or row.user_id != user.id:
-        raise NotFound("No such session.")
-    end_session(db, row)
-    log_activity(db, user.id, "session_ended", {"session": session_id[:8]}, ip=ip, user_agent=user_agent)
-
-
-# ------------------------------------------------------------------ API tokens
-MAX_TOKENS_PER_USER = 50
-
-
-def create_token(
-    db: Session, user: User, name: str, *, ip: str | None = None, user_agent: str | None = None
-) -> tuple[str, ApiToken]:
-    from reelforge.accounts.sessions import create_api_token
-
-    clean = " ".join((name or "").split())
-    if not clean:
-        raise InvalidInput("Give the token a name.", field="name")
-    if len(clean) > 100:
-        raise InvalidInput("This is too long.", field="name", max_length=100)
-    live = db.scalar(
-        select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-    )
-    if (live or 0) >= MAX_TOKENS_PER_USER:
-        raise Conflict("You have too many API tokens; revoke one first.", field="name")
-    plain, row = create_api_token(db, user, clean)
-    log_activity(db, user.id, "token_created", {"name": clean, "prefix": row.prefix}, ip=ip, user_agent=user_agent)
-    return plain, row
-
-
-def list_tokens(db: Session, user_id: str) -> list[ApiToken]:
-    return list(
-        db.scalars(
-            select(ApiToken)
-            .where(ApiToken.user_id == user_id)
-            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
-        )
-    )
-
-
-def revoke_token(
-    db: Session, user: User, token_id: str, *, ip: str | None = None, user_agent: str | None = None
-) -> ApiToken:
-    row = db.get(ApiToken, token_id) if token_id and len(token_id) <= 36 else None
-    if row is None or row.user_id != user.id:
-        raise NotFound("No such API token.")
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        log_activity(
-            db, user.id, "token_revoked", {"name": row.name, "prefix": row.prefix}, ip=ip, user_agent=user_agent
-        )
-    return row
-
-
-# ------------------------------------------------------------------ admin
-@dataclass(frozen=True)
-class UserPage:
-    users: list[User]
-    next_cursor: str | None
-
-
-def _encode_cursor(user: User) -> str:
-    raw = f"{user.created_at.isoformat()}|{user.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, _, user_id = raw.partition("|")
-        when = datetime.fromisoformat(stamp)
-        if when.tzinfo is None or not user_id:
-            raise ValueError("bad cursor")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("The page cursor is not valid.", field="cursor") from exc
-    return when, user_id
-
-
-def search_users(db: Session, q: str = "", *, cursor: str | None = None, limit: int = 25) -> UserPage:
-    """Users newest first, filtered by e-mail, name or phone; keyset pagination on (created_at, id)."""
-    limit = max(1, min(limit, 100))
-    query = select(User)
-    term = " ".join((q or "").split())[:100]
-    if term:
-        pattern = "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        digits = "".join(ch for ch in term if ch.isdigit())
-        conditions = [
-            func.lower(User.email).like(pattern, escape="\\"),
-            func.lower(User.name).like(pattern, escape="\\"),
-            User.phone.like(pattern, escape="\\"),
-        ]
-        if len(digits) >= 3:  # "01012345678" finds "010-1234-5678"
-            stripped = func.replace(func.replace(func.replace(User.phone, "-", ""), " ", ""), ".", "")
-            conditions.append(stripped.like(f"%{digits}%"))
-        query = query.where(or_(*conditions))
-    if cursor:
-        when, user_id = _decode_cursor(cursor)
-        query = query.where(or_(User.created_at < when, (User.created_at == when) & (User.id < user_id)))
-    rows = list(db.scalars(query.order_by(User.created_at.desc(), User.id.desc()).limit(limit + 1)))
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return UserPage(rows[:limit], next_cursor)
-
-
-def _active_admin_ids(db: Session) -> list[str]:
-    query = select(User.id).where(User.is_admin.is_(True), User.is_active.is_(True))
-    if db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()  # serialise concurrent demotions (SQLite: BEGIN IMMEDIATE does)
-    return list(db.scalars(query))
-
-
-def _guard_last_admin(db: Session, target: User) -> None:
-    admins = _active_admin_ids(db)
-    if target.id in admins and len(admins) <= 1:
-        raise Conflict("This is the last active administrator; make someone else an administrator first.")
-
-
-@dataclass
-class AdminContext:
-    admin: User
-    ip: str | None = None
-    user_agent: str | None = None
-
-
-def _admin_log(db: Session, ctx: AdminContext, target: User, action: str, details: str | dict[str, Any] = "") -> None:
-    log_activity(db, target.id, action, details, ip=ctx.ip, user_agent=ctx.user_agent, actor_id=ctx.admin.id)
-
-
-def admin_set_memo(db: Session, ctx: AdminContext, target: User, memo: str) -> None:
-    if len(memo) > MAX_MEMO:
-        raise InvalidInput("This is too long.", field="memo", max_length=MAX_MEMO)
-    if memo != target.admin_memo:
-        target.admin_memo = memo
-        _admin_log(db, ctx, target, "admin.memo", {"length": len(memo)})
-
-
-def admin_set_verified(db: Session, ctx: AdminContext, target: User, verified: bool) -> None:
-    if verified == target.email_verified:
-        return
-    target.email_verified = verified
-    target.email_verified_at = utcnow() if verified else None
-    if verified:
-        target.verification_token, target.verification_expires_at = None, None
-    _admin_log(db, ctx, target, "admin.verify" if verified else "admin.unverify")
-
-
-def admin_set_admin(db: Session, ctx: AdminContext, target: User, is_admin: bool) -> None:
-    if is_admin == target.is_admin:
-        return
-    if not is_admin:
-        _guard_last_admin(db, target)
-    target.is_admin = is_admin
-    _admin_log(db, ctx, target, "admin.grant_admin" if is_admin else "admin.revoke_admin")
-
-
-def admin_set_active(db: Session, ctx: AdminContext, target: User, active: bool) -> int:
-    """Enable or disable an account; disabling ends all its sessions. Returns sessions ended."""
-    if active == target.is_active:
-        return 0
-    ended = 0
-    if not active:
-        if target.id == ctx.admin.id:
-            raise Conflict("You cannot disable your own account.")
-        if target.is_admin:
-            _guard_last_admin(db, target)
-        target.is_active = False
-        ended = end_all_sessions(db, target.id)
-    else:
-        target.is_active = True
-    _admin_log(db, ctx, target, "admin.enable" if active else "admin.disable", {"sessions_ended": ended})
-    return ended
-
-
-def admin_end_sessions(db: Session, ctx: AdminContext, target: User, session_id: str | None = None) -> int:
-    """Force logout: one session of the user (404 if it is not theirs) or all of them."""
-    if session_id:
-        row = db.get(LoginSession, session_id) if len(session_id) <= 36 else None
-        if row is None or row.user_id != target.id:
-            raise NotFound("No such session.")
-        end_session(db, row)
-        ended = 1
-    else:
-        ended = end_all_sessions(db, target.id)
-    _admin_log(db, ctx, target, "admin.force_logout", {"sessions_ended": ended})
-    return ended
-
-
-def admin_resend_verification(db: Session, ctx: AdminContext, target: User) -> str:
-    if target.email_verified:
-        raise Conflict("This e-mail address is already verified.")
-    token = issue_verification(db, target, throttle=True)
-    _admin_log(db, ctx, target, "admin.resend_verification")
-    return token
-
-
-def ensure_can_act(user: User) -> None:
-    if not user.is_active:
-        raise Forbidden("This account is disabled.")
