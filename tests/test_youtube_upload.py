@@ -491,3 +491,52 @@ def test_auto_publish_through_the_render_api(
     assert r.status_code == 409 and r.json()["reason"] == "no_channel"
     with db.read_session() as s:
         assert balance(s, loner.id) == 500
+
+
+def test_uploads_are_dispatched_only_once_committed(
+    creator: Any, db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order (API and auto-publish alike) queues its job after the commit, never for a rolled-back one."""
+    import reelforge.youtube.flows as youtube_flows
+
+    sent: list[tuple[str, str]] = []
+    monkeypatch.setattr(youtube_flows, "dispatch", lambda _settings, kind, job_id: sent.append((kind, job_id)))
+    user, client, _ = creator
+    job_id = _upload(client, make_render(db, settings, user.id)).json()["job_id"]
+    assert sent == [("upload", job_id)]
+
+    render_id = make_render(db, settings, user.id, script=SCRIPT, status="processing")
+    with pytest.raises(RuntimeError), db.session() as s:
+        render = s.get(Job, render_id)
+        assert render is not None
+        render.options = {**render.options, "auto_publish": True}
+        assert chain_upload_after_render(s, render, settings) is not None
+        raise RuntimeError("the render step failed after chaining")
+    assert sent == [("upload", job_id)]  # rolled back: nothing queued, no upload row
+    with db.session() as s:
+        render = s.get(Job, render_id)
+        assert render is not None
+        render.options = {**render.options, "auto_publish": True}
+        chained = chain_upload_after_render(s, render, settings)
+        assert chained is not None
+        assert sent == [("upload", job_id)]  # not before the commit
+    assert sent == [("upload", job_id), ("upload", chained.id)]
+
+
+def test_upload_steps_need_no_local_path_from_the_store(
+    creator: Any, db: Database, settings: Settings, fake_youtube: FakeYouTube, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As with an S3 bucket: the steps fetch the render's files into their work folder and remove the copies."""
+    from reelforge.jobs.context import workdir_for
+    from reelforge.storage import LocalMediaStore
+
+    user, client, _ = creator
+    render_id = make_render(db, settings, user.id, script=SCRIPT)
+    expected = hashlib.sha256(_video_file(settings, render_id).read_bytes()).hexdigest()
+    monkeypatch.setattr(LocalMediaStore, "local_path", lambda self, key: None)
+    job_id = _upload(client, render_id, language="ko").json()["job_id"]
+    assert run(db, settings, "upload", job_id).status == "completed"
+    row = _row(db, job_id)
+    assert fake_youtube.videos[row.video_id or ""]["sha256"] == expected
+    assert row.thumbnail_done and row.caption_id and not row.warnings
+    assert not list(workdir_for(settings, "jobs", job_id).glob("source-*"))
