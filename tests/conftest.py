@@ -251,3 +251,39 @@ def cookie_client(app, db: Database):  # type: ignore[no-untyped-def]
     yield _client
     for c in clients:
         c.__exit__(None, None, None)
+
+
+# ---------------------------------------------------------------- S3 protocol on loopback
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 protocol server (moto) on loopback, one per test run; tests use their own bucket."""
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")  # never ask a cloud for credentials
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_settings(s3_endpoint: str, settings: Settings) -> Settings:
+    """`settings` with the media store in a fresh bucket of the loopback S3 server."""
+    import boto3
+
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
+    boto3.client(
+        "s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    ).create_bucket(Bucket=bucket)
+    return settings.model_copy(
+        update={
+            "media_backend": "s3",
+            "s3_bucket": bucket,
+            "s3_endpoint_url": s3_endpoint,
+            "s3_region": "us-east-1",
+            "s3_path_style": True,
+            "s3_access_key_id": "test",
+            "s3_secret_access_key": "test",
+        }
+    )

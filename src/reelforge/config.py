@@ -89,6 +89,22 @@ class Settings(BaseSettings):
     provider_max_retries: int = Field(default=2, ge=0, le=10)
     media_root: str = ""  # local media store folder; default <data_dir>/media
 
+    # Media store: "local" (one folder; one machine or a shared mount) or "s3" (any S3-compatible bucket)
+    media_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str = ""
+    s3_prefix: str = ""  # e.g. "reelforge/" to share a bucket
+    s3_endpoint_url: str = ""  # empty = AWS; MinIO/R2/GCS: their endpoint
+    s3_public_endpoint_url: str = ""  # the endpoint browsers reach, when it differs (presigned URLs)
+    s3_region: str = ""
+    s3_path_style: bool = False  # MinIO and most self-hosted servers want path-style addressing
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    media_url_seconds: int = Field(default=900, ge=30, le=7 * 24 * 3600)  # presigned URL lifetime
+    # Step outputs copied to the media store so another worker can resume a job (auto: when S3).
+    job_checkpoints: Literal["auto", "on", "off"] = "auto"
+    media_serve: Literal["redirect", "stream"] = "redirect"  # S3: send browsers to the bucket, or stream
+
     # YouTube (OAuth client of the operator's Google Cloud project; endpoints overridable for dev mode)
     youtube_client_id: str = ""
     youtube_client_secret: str = ""

@@ -35,15 +35,16 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from reelforge.config import Settings
 from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
 from reelforge.errors import JobCancelled, PermanentError, TransientError
-from reelforge.jobs import lease
+from reelforge.jobs import checkpoint, lease
 from reelforge.jobs.context import LeaseLost, RunnerContext, WorkerStopping, signal_cancel, workdir_for
 from reelforge.jobs.lease import claim, finish, pending_candidates, release, table_for_kind
 from reelforge.jobs.registry import TABLES, Step, WorkKind, WorkTable, all_tables, get_kind, table_of
@@ -72,6 +73,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def new_worker_id(prefix: str = "") -> str:
@@ -134,6 +136,13 @@ def _execute(
     try:
         if attempt > 1:
             ctx.log(f"Attempt {attempt}: resuming after {', '.join(done) or 'no finished step'}.", "warning")
+        checkpoints = checkpoint.enabled(settings)
+        if checkpoints and done:
+            restored = _retrying(
+                ctx, settings, "restore", lambda: checkpoint.restore(settings, spec.name, record_id, ctx.workdir)
+            )
+            if restored:
+                ctx.log(f"Restored {restored} files of the finished steps from the media store.")
         steps = kind.steps(db, record_id)
         if not steps:
             raise PermanentError(f"the {kind.name} job has no steps")
@@ -150,6 +159,10 @@ def _execute(
             ctx.check_cancelled()
             ctx.enter_step(step.name, base, span)
             _run_step(ctx, step, settings)
+            if checkpoints:  # stored before the step is recorded, so "done" holds on every machine
+                _retrying(
+                    ctx, settings, "checkpoint", lambda: checkpoint.save(settings, spec.name, record_id, ctx.workdir)
+                )
             result.steps_run.append(step.name)
             done.append(step.name)
             base += span
@@ -157,6 +170,8 @@ def _execute(
         ctx.flush()
         ctx.stop_heartbeat()
         result.status = "completed" if finish(db, spec, record_id, "completed", worker_id=worker_id) else "lost"
+        if result.status == "completed" and checkpoints:
+            _discard_checkpoint(settings, spec.name, record_id)
     except LeaseLost:
         log.warning("%s %s: lease lost; another worker may hold it now", spec.name, record_id)
         result.status = "lost"
@@ -186,6 +201,13 @@ def _execute(
     return result
 
 
+def _discard_checkpoint(settings: Settings, table: str, record_id: str) -> None:
+    try:
+        checkpoint.discard(settings, table, record_id)
+    except Exception:  # the job is done; a leftover checkpoint costs space, not correctness
+        log.warning("could not remove the checkpoint of %s %s", table, record_id, exc_info=True)
+
+
 def _safe_flush(ctx: RunnerContext) -> None:
     try:
         ctx.flush()
@@ -200,18 +222,23 @@ def _fail(db: Database, ctx: RunnerContext, spec: WorkTable, record_id: str, wor
 
 
 def _run_step(ctx: RunnerContext, step: Step, settings: Settings) -> None:
+    _retrying(ctx, settings, step.name, lambda: step.run(ctx))
+
+
+def _retrying(ctx: RunnerContext, settings: Settings, name: str, fn: Callable[[], T]) -> T:
+    """`fn()`, retried with doubling backoff while it raises TransientError."""
     retries = settings.job_step_retries
     for attempt in range(retries + 1):
         try:
-            step.run(ctx)
-            return
+            return fn()
         except TransientError as exc:
             if attempt >= retries:
                 raise
             delay = settings.job_retry_backoff_seconds * (2**attempt)
-            ctx.log(f"Step {step.name}: {exc}; retry {attempt + 1}/{retries} in {delay:.1f}s.", "warning")
+            ctx.log(f"Step {name}: {exc}; retry {attempt + 1}/{retries} in {delay:.1f}s.", "warning")
             ctx.flush()
             ctx.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 # --------------------------------------------------------------------------- recovery

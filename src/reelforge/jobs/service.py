@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 from reelforge.config import Settings, get_settings
 from reelforge.db.base import utcnow
 from reelforge.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+from reelforge.jobs import checkpoint
 from reelforge.jobs.context import workdir_for
 from reelforge.jobs.models import ACTIVE_STATUSES, JOB_STATUSES, Job, JobLog, JobWorker
-from reelforge.jobs.registry import TABLES, Ledger, WorkTable, all_tables, find_kind, installed_ledger
+from reelforge.jobs.registry import TABLES, Ledger, WorkTable, all_tables, find_kind, installed_ledger, table_of
 
 FINAL_STATUSES = ("completed", "failed", "cancelled")
 MAX_PAGE = 100
@@ -334,6 +335,8 @@ def remove_job_files(settings: Settings, kind: str, job_id: str, folder: Path) -
     """After a deleted job's commit: its work folder and what its kind stored elsewhere (media store)."""
     remove_folder(settings, folder)
     work_kind = find_kind(kind)
+    if work_kind is not None:
+        checkpoint.discard(settings, table_of(work_kind).name, job_id)
     if work_kind is not None and work_kind.remove_files is not None:
         work_kind.remove_files(settings, job_id)
 

@@ -7,12 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
-from reelforge.errors import NotFound
 from reelforge.render import flows, queries, service
 from reelforge.render.schemas import MusicTrack, RenderAgain, RenderCreate, RenderOut, render_out
-from reelforge.storage import media_store
 from reelforge.web.auth import AdminUser, CurrentUser
 from reelforge.web.deps import AppSettings, DbSession
+from reelforge.web.media import serve_media
 
 router = APIRouter(prefix="/renders", tags=["renders"])
 admin_router = APIRouter(prefix="/admin/music", tags=["admin"])
@@ -80,49 +79,66 @@ def again(
     return _created(settings, created)
 
 
-def _serve(settings: Any, key: str | None, media_type: str, filename: str, download: bool) -> FileResponse:
-    path = media_store(settings).local_path(key) if key else None
-    if path is None:
-        raise NotFound("This file is not ready.")
-    return FileResponse(
-        path,
-        media_type=media_type,
-        filename=filename,
-        content_disposition_type="attachment" if download else "inline",
-        headers={"Cache-Control": "private, max-age=3600"},
-    )
+def _serve(
+    request: Request, settings: Any, key: str | None, media_type: str, filename: str, download: bool
+) -> Response:
+    return serve_media(request, settings, key, media_type=media_type, filename=filename, download=download)
 
 
-@router.get("/{job_id}/video.mp4", summary="The video (owner only; HTTP Range for seeking)")
+@router.get(
+    "/{job_id}/video.mp4", summary="The video (owner only; HTTP Range for seeking, or a redirect to the bucket)"
+)
 def video(
-    job_id: str, db: DbSession, user: CurrentUser, settings: AppSettings, download: bool = Query(False)
-) -> FileResponse:
-    queries.get_finished_render(db, job_id, user_id=user.id)
-    return _serve(settings, service.result_keys(job_id)["video"], "video/mp4", f"reelforge-{job_id[:8]}.mp4", download)
+    job_id: str,
+    request: Request,
+    db: DbSession,
+    user: CurrentUser,
+    settings: AppSettings,
+    download: bool = Query(False),
+) -> Response:
+    job = queries.get_finished_render(db, job_id, user_id=user.id)
+    name = service.download_name(job.title, job_id, "mp4")
+    return _serve(request, settings, service.result_keys(job_id)["video"], "video/mp4", name, download)
 
 
 @router.get("/{job_id}/subtitles.srt", summary="The subtitles (SRT)")
 def subtitles(
-    job_id: str, db: DbSession, user: CurrentUser, settings: AppSettings, download: bool = Query(False)
-) -> FileResponse:
+    job_id: str,
+    request: Request,
+    db: DbSession,
+    user: CurrentUser,
+    settings: AppSettings,
+    download: bool = Query(False),
+) -> Response:
     job = queries.get_finished_render(db, job_id, user_id=user.id)
-    return _serve(settings, job.subtitles_path, "application/x-subrip", f"reelforge-{job_id[:8]}.srt", download)
+    name = service.download_name(job.title, job_id, "srt")
+    return _serve(request, settings, job.subtitles_path, "application/x-subrip", name, download)
 
 
 @router.get("/{job_id}/thumbnail.jpg", summary="The 1280x720 thumbnail")
 def thumbnail(
-    job_id: str, db: DbSession, user: CurrentUser, settings: AppSettings, download: bool = Query(False)
-) -> FileResponse:
+    job_id: str,
+    request: Request,
+    db: DbSession,
+    user: CurrentUser,
+    settings: AppSettings,
+    download: bool = Query(False),
+) -> Response:
     job = queries.get_finished_render(db, job_id, user_id=user.id)
-    return _serve(settings, job.thumbnail_path, "image/jpeg", f"reelforge-{job_id[:8]}.jpg", download)
+    name = service.download_name(job.title, job_id, "jpg")
+    return _serve(request, settings, job.thumbnail_path, "image/jpeg", name, download)
 
 
 @router.get("/{job_id}/scenes/{name}", summary="A scene picture (available while the job runs)")
-def scene(job_id: str, name: str, db: DbSession, user: CurrentUser, settings: AppSettings) -> FileResponse:
+def scene(
+    job_id: str, name: str, request: Request, db: DbSession, user: CurrentUser, settings: AppSettings
+) -> Response:
     queries.get_owned_render(db, job_id, user_id=user.id)
-    path = service.scene_image_path(settings, job_id, name)
+    path, key = service.scene_image_location(settings, job_id, name)
     media = "image/png" if name.endswith(".png") else "image/jpeg"
-    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=600"})
+    if path is not None:
+        return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=600"})
+    return serve_media(request, settings, key, media_type=media, filename=name, cache_seconds=600)
 
 
 # --------------------------------------------------------------------------- admin: music library

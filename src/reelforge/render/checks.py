@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from typing import TYPE_CHECKING
 
@@ -77,9 +76,8 @@ def check_render(settings: Settings, db: Database) -> list[Finding]:
     try:
         from reelforge.storage import media_store
 
-        root = getattr(media_store(settings), "root", None)
-        ok = root is not None and os.access(root, os.W_OK)
-        out.append(Finding("render: media store", ok, f"{root} writable={ok}"))
+        described = media_store(settings).check()  # writes, reads back and deletes a probe object
+        out.append(Finding("render: media store", True, described))
     except Exception as exc:  # noqa: BLE001
         out.append(Finding("render: media store", False, str(exc)))
     return out

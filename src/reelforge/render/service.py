@@ -38,7 +38,7 @@ from reelforge.render.probe import probe
 from reelforge.render.queries import KIND as KIND
 from reelforge.render.queries import get_owned_render
 from reelforge.scripts.models import Script
-from reelforge.storage import MediaStore, media_store
+from reelforge.storage import MediaMissing, MediaStore, media_store
 
 MUSIC_PREFIX = "music"
 MUSIC_EXTENSIONS = (".mp3", ".wav", ".ogg", ".m4a", ".flac", ".aac", ".opus")
@@ -95,7 +95,8 @@ def check_supported(settings: Settings, options: RenderOptions) -> None:
         raise InvalidInput("The image provider is not configured (no model).", field="options.type")
     if options.music == "library":
         assert options.music_file is not None
-        if music_path(settings, options.music_file) is None:
+        key = music_key(options.music_file)
+        if key is None or not _store(settings).exists(key):
             raise InvalidInput("That music track is not in the library.", field="options.music_file")
 
 
@@ -228,26 +229,60 @@ def video_url(job_id: str) -> str:
     return f"/api/v1/renders/{job_id}/video.mp4"
 
 
+SCENE_FILE = re.compile(r"scene-\d{2}\.(png|jpg)")
+SCENE_FOLDERS = ("images", "clips")
+
+
+def scene_key(job_id: str, name: str) -> str:
+    """Where a finished render keeps a scene picture (the publish step copies them there)."""
+    return f"videos/{job_id}/scenes/{name}"
+
+
+def checkpoint_scene_key(job_id: str, folder: str, name: str) -> str:
+    """Where a running render's checkpoint holds a scene picture (see `jobs.checkpoint`)."""
+    return f"work/jobs/{job_id}/{folder}/{name}"
+
+
 def scene_images(settings: Settings, job_id: str) -> list[str]:
-    """File names of the scene pictures made so far (they appear while the job runs)."""
+    """File names of the scene pictures made so far (they appear while the job runs), wherever
+    they are: this machine's work folder, the job's checkpoint, or the finished render."""
     folder = workdir_for(settings, "jobs", job_id)
-    names = []
-    for sub in ("images", "clips"):
+    names: set[str] = set()
+    for sub in SCENE_FOLDERS:
         d = folder / sub
         if d.is_dir():
-            names += sorted(p.name for p in d.iterdir() if re.fullmatch(r"scene-\d{2}\.(png|jpg)", p.name))
-    return names
+            names.update(p.name for p in d.iterdir() if SCENE_FILE.fullmatch(p.name))
+    store = _store(settings)
+    if store.backend != "local":  # another machine may have made them: ask the store
+        prefixes = [f"videos/{job_id}/scenes", *(f"work/jobs/{job_id}/{sub}" for sub in SCENE_FOLDERS)]
+        for prefix in prefixes:
+            names.update(
+                o.key.rsplit("/", 1)[1] for o in store.list(prefix) if SCENE_FILE.fullmatch(o.key.rsplit("/", 1)[1])
+            )
+    return sorted(names)
 
 
-def scene_image_path(settings: Settings, job_id: str, name: str) -> Path:
-    if not re.fullmatch(r"scene-\d{2}\.(png|jpg)", name):
+def scene_image_location(settings: Settings, job_id: str, name: str) -> tuple[Path | None, str | None]:
+    """A scene picture as a file on this machine, or else as a media store key."""
+    if not SCENE_FILE.fullmatch(name):
         raise NotFound("No such scene image.")
     folder = workdir_for(settings, "jobs", job_id)
-    for sub in ("images", "clips"):
+    for sub in SCENE_FOLDERS:
         path = folder / sub / name
         if path.is_file():
-            return path
+            return path, None
+    store = _store(settings)
+    for key in (scene_key(job_id, name), *(checkpoint_scene_key(job_id, sub, name) for sub in SCENE_FOLDERS)):
+        if store.exists(key):
+            return None, key
     raise NotFound("No such scene image.")
+
+
+def download_name(title: str | None, job_id: str, extension: str) -> str:
+    """`<title slug>-<short id>.<ext>`: Hangul and other letters kept, what file systems refuse removed."""
+    slug = re.sub(r"[\\/:*?\"<>|\x00-\x1f\x7f]+", "", (title or "").strip())
+    slug = re.sub(r"\s+", "-", slug).strip(".-")[:80] or "reelforge"
+    return f"{slug}-{job_id[:8]}.{extension}"
 
 
 # --------------------------------------------------------------------------- music library
@@ -263,10 +298,29 @@ def music_tracks(settings: Settings) -> list[dict[str, Any]]:
     return out
 
 
-def music_path(settings: Settings, track_id: str) -> Path | None:
+def music_key(track_id: str) -> str | None:
+    """The media store key of a library track, or None for a name that cannot be one."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,150}", track_id or ""):
         return None
-    return _store(settings).local_path(f"{MUSIC_PREFIX}/{track_id}")
+    return f"{MUSIC_PREFIX}/{track_id}"
+
+
+def fetch_music(settings: Settings, track_id: str, dest_dir: Path) -> Path | None:
+    """Copy a library track next to the job's work (from whichever machine stored it); None if gone."""
+    key = music_key(track_id)
+    if key is None:
+        return None
+    store = _store(settings)
+    local = store.local_path(key)
+    if local is not None:
+        return local
+    dest = dest_dir / f".music-{track_id}"  # a dot name: never checkpointed, fetched again where needed
+    try:
+        if dest.is_file() and dest.stat().st_size == store.size(key):
+            return dest  # an earlier step of this job on this machine fetched it already
+        return store.fetch(key, dest)
+    except MediaMissing:
+        return None
 
 
 def add_music(settings: Settings, filename: str, data: bytes) -> dict[str, Any]:
@@ -300,10 +354,9 @@ def add_music(settings: Settings, filename: str, data: bytes) -> dict[str, Any]:
 
 
 def delete_music(settings: Settings, track_id: str) -> None:
-    path = music_path(settings, track_id)
-    if path is None:
+    key = music_key(track_id)
+    if key is None or not _store(settings).delete(key):
         raise NotFound("No such track.")
-    path.unlink()
 
 
 def delete_render_files(settings: Settings, job_id: str) -> int:

@@ -150,7 +150,7 @@ def step_script(ctx: JobContext) -> None:
 
 
 def _work(ctx: JobContext) -> RenderWork:
-    from reelforge.render.service import music_path
+    from reelforge.render.service import fetch_music
 
     snapshot = ctx.workdir / SCRIPT_SNAPSHOT
     try:
@@ -161,7 +161,7 @@ def _work(ctx: JobContext) -> RenderWork:
     from reelforge.render.options import RenderOptions
 
     options = RenderOptions.model_validate(fields["options"].get("render", {}))
-    track = music_path(ctx.settings, options.music_file) if options.music_file else None
+    track = fetch_music(ctx.settings, options.music_file, ctx.workdir) if options.music_file else None
     return RenderWork(ctx, document, options, music_path=track)
 
 
@@ -178,7 +178,7 @@ def step_publish(ctx: JobContext) -> None:
     """Store the video, SRT and thumbnail through the media store and fill in the job's result."""
     from reelforge.jobs.models import Job
     from reelforge.render.probe import probe
-    from reelforge.render.service import result_keys, video_url
+    from reelforge.render.service import SCENE_FILE, SCENE_FOLDERS, result_keys, scene_key, video_url
     from reelforge.storage import media_store
 
     work = _work(ctx)
@@ -187,6 +187,10 @@ def step_publish(ctx: JobContext) -> None:
     video = store.put(keys["video"], work.video_path)
     store.put(keys["subtitles"], work.srt_path)
     store.put(keys["thumbnail"], work.thumbnail_path)
+    for folder in SCENE_FOLDERS:  # the finished page shows them from any API server
+        for picture in sorted((ctx.workdir / folder).glob("scene-*")):
+            if SCENE_FILE.fullmatch(picture.name):
+                store.put(scene_key(ctx.job_id, picture.name), picture)
     info = probe(ctx.settings, work.video_path)
     with _db(ctx).session() as s:
         job = s.get(Job, ctx.job_id)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from reelforge.config import Settings
 from reelforge.db import migrate
+from reelforge.storage import media_store
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger(__name__)
 
 
 @router.get("/healthz", summary="Liveness: the process answers and the database is reachable")
@@ -27,14 +31,46 @@ def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-@router.get("/readyz", summary="Readiness: schema at the latest migration and the data folder writable")
+@router.get(
+    "/readyz",
+    summary="Readiness: schema at the latest migration, data folder writable, media store and broker reachable",
+)
 def readyz(request: Request) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
         checks["migrations"] = "ok" if migrate.is_at_head(request.app.state.db.engine) else "behind"
     except Exception:  # noqa: BLE001
         checks["migrations"] = "unreachable"
-    data_dir = request.app.state.settings.data_dir
-    checks["data_dir"] = "ok" if os.access(data_dir, os.W_OK) else "not writable"
+    settings = request.app.state.settings
+    checks["data_dir"] = "ok" if os.access(settings.data_dir, os.W_OK) else "not writable"
+    checks["media_store"] = _media_store(settings)
+    if settings.broker_url:
+        checks["broker"] = _broker(settings.broker_url)
     ok = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ok" if ok else "not ready", **checks}, status_code=200 if ok else 503)
+
+
+def _media_store(settings: Settings) -> str:
+    """A probe object written, read back and deleted: an unreachable bucket makes this server unready."""
+    try:
+        media_store(settings).check()
+    except Exception as exc:  # noqa: BLE001
+        log.warning("readiness: media store failed: %s", exc)
+        return "unreachable"
+    return "ok"
+
+
+def _broker(url: str) -> str:
+    """PING the Redis broker with a short timeout: an API server that cannot enqueue is not ready."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception as exc:  # noqa: BLE001
+        log.warning("readiness: broker failed: %s", exc)
+        return "unreachable"
+    return "ok"
