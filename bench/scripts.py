@@ -33,8 +33,8 @@ from reelforge.db import migrate  # noqa: E402
 from reelforge.db.engine import Database  # noqa: E402
 from reelforge.jobs import runner  # noqa: E402
 from reelforge.providers.llm import ScriptRequest  # noqa: E402
+from reelforge.providers.offline_writer import write_offline  # noqa: E402
 from reelforge.scripts import backup, service  # noqa: E402
-from reelforge.scripts.offline_writer import write_offline  # noqa: E402
 
 
 def bench_offline() -> None:
