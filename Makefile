@@ -32,12 +32,14 @@ run: install
 test: install-test browser
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
-## make lint: ruff, mypy and the import contracts (.importlinter)
+## make lint: ruff, mypy, the import contracts (.importlinter), the module size limit and the deploy guide check
 lint: install-test
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python tools/check_module_size.py
+	$(BIN)/python tools/check_deploy.py
 
 # Debian's Chromium for the browser tests; skipped quietly where apt cannot run.
 browser:
