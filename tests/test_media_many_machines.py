@@ -174,3 +174,56 @@ def test_streaming_mode_serves_ranges_from_the_bucket(  # type: ignore[no-untype
         assert tail.status_code == 206 and tail.content == whole.content[-10:]
         beyond = c.get(url, headers={"Range": f"bytes={len(whole.content)}-"})
         assert beyond.status_code == 416
+
+
+def test_without_checkpoints_a_fresh_worker_makes_the_finished_steps_again(  # type: ignore[no-untyped-def]
+    api_client, make_user, db: Database, s3_settings: Settings, tmp_path: Path
+) -> None:
+    creator = make_user()
+    _fund(db, creator.id, 1000)
+    c = api_client(creator)
+    order = c.post("/api/v1/renders", json={"script_id": _script(db, creator.id), "options": {"quality": "preview"}})
+    job_id = order.json()["id"]
+    no_checkpoints = s3_settings.model_copy(update={"job_checkpoints": "off"})
+    worker1 = _machine(no_checkpoints, tmp_path, "worker-1")
+    stopping = threading.Event()
+    results: list[runner.RunResult] = []
+    thread = threading.Thread(
+        target=lambda: results.append(runner.run(db, worker1, "render", job_id, stopping=stopping))
+    )
+    thread.start()
+    deadline = time.monotonic() + 120
+    while "narration" not in _steps_done(db, job_id) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stopping.set()
+    thread.join(timeout=120)
+    assert results and results[0].status == "released", results
+
+    def progress() -> int:
+        with db.read_session() as s:
+            job = s.get(Job, job_id)
+            assert job is not None
+            return int(job.progress)
+
+    seen = [progress()]
+    watching = threading.Event()
+
+    def watch() -> None:
+        while not watching.is_set():
+            seen.append(progress())
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        second = runner.run(db, _machine(no_checkpoints, tmp_path, "worker-2"), "render", job_id)
+    finally:
+        watching.set()
+        watcher.join()
+    seen.append(progress())
+    assert second.status == "completed", second.error
+    assert second.steps_run[:2] == ["script", "images"]  # made again here, not skipped into a failure
+    with db.read_session() as s:
+        lines = list(s.scalars(select(JobLog.log_message).where(JobLog.job_id == job_id)))
+    assert any("are not on this machine: making them again" in line for line in lines), lines
+    assert seen == sorted(seen) and seen[-1] == 100, "the progress bar never goes back"

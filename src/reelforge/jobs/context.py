@@ -321,6 +321,11 @@ class RunnerContext:
         self._cancel.set()
 
     # -- runner internals
+    def keep_progress_above(self, percent: float) -> None:
+        """What the user already saw: progress stays there until the resumed work passes it."""
+        with self._lock:
+            self._progress = max(self._progress, min(100.0, float(percent)))
+
     def enter_step(self, name: str, base: float, span: float) -> None:
         with self._lock:
             self._step_base, self._step_span = base, span
@@ -356,6 +361,7 @@ class RunnerContext:
         with self._write_lock:
             with self._lock:
                 self._progress = max(self._progress, progress)
+                progress = self._progress
                 lines, self._logs = self._logs, []
                 self._dirty = False
                 self._last_flush = time.monotonic()

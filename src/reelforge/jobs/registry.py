@@ -75,6 +75,10 @@ class WorkKind:
     on_finish: Callable[[Database, str, str], None] | None = None
     # Optional: after a deleted record's commit, remove what it stored besides its work folder.
     remove_files: Callable[[Settings, str], object] | None = None
+    # True when each step reads what earlier steps left in the work folder: a resumed job that
+    # finds neither those files nor a checkpoint of them runs its steps again (each skips what
+    # exists) instead of skipping to a step that cannot work.
+    steps_share_files: bool = False
 
 
 @dataclass(frozen=True)

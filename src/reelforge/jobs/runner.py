@@ -130,7 +130,9 @@ def _execute(
         assert row is not None
         done = list(row.steps_done or [])
         attempt = row.attempts
+        shown = float(row.progress or 0)
     ctx = RunnerContext(db, settings, spec, kind, record_id, worker_id, attempt=attempt, stopping=stopping)
+    ctx.keep_progress_above(shown)  # a resumed job's bar never goes back
     result = RunResult(claimed=True)
     ctx.start_heartbeat()
     try:
@@ -143,6 +145,11 @@ def _execute(
             )
             if restored:
                 ctx.log(f"Restored {restored} files of the finished steps from the media store.")
+        if done and kind.steps_share_files and not any(ctx.workdir.iterdir()):
+            # Another machine did the finished steps and nothing of them is here (no checkpoints):
+            # run them again rather than fail in a step that needs their files.
+            ctx.log(f"The files of {', '.join(done)} are not on this machine: making them again.", "warning")
+            done = []
         steps = kind.steps(db, record_id)
         if not steps:
             raise PermanentError(f"the {kind.name} job has no steps")

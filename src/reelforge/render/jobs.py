@@ -9,4 +9,8 @@ from reelforge.render.service import delete_render_files
 from reelforge.render.tasks import steps
 
 use_ledger(credits)
-RENDER = register(WorkKind("render", table="jobs", queue="render", steps=steps, remove_files=delete_render_files))
+RENDER = register(
+    WorkKind(
+        "render", table="jobs", queue="render", steps=steps, remove_files=delete_render_files, steps_share_files=True
+    )
+)
