@@ -248,3 +248,23 @@ def test_openai_images_falls_back_when_the_server_refuses_response_format(stub: 
     client.generate("x", tmp_path / "a.png", size=(64, 64))
     calls = stub.calls("/v1/images/generations")
     assert "response_format" in calls[0].body and "response_format" not in calls[1].body
+
+
+def test_openai_videos_a_worker_shutting_down_hands_the_clip_back(
+    stub: MediaStub, plain_settings: Settings, tmp_path: Path
+) -> None:
+    """A graceful stop (WorkerStopping, a kind of JobCancelled) mid-poll must reach the runner as
+    itself, so the job is handed back and resumes, not turned into a provider failure."""
+    from reelforge.jobs.context import WorkerStopping
+
+    ctx = LocalContext(plain_settings, tmp_path / "job")
+    client = OpenAIVideos(base_url=stub.base_url, api_key="k", model="m", timeout=5, retries=0, poll_timeout=30)
+    stub.video_polls = 1000
+    stub.poll_after_ms = 5000
+
+    def stop_soon(fraction: float) -> None:
+        raise WorkerStopping("the worker is shutting down")
+
+    with pytest.raises(WorkerStopping):
+        client.generate(ctx, "x", tmp_path / "d.mp4", seconds=4, size=(1920, 1080), report=stop_soon)
+    assert (tmp_path / "d.id").read_text().startswith("video_")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reelforge.config import Settings
-from reelforge.errors import PermanentError, TransientError
+from reelforge.errors import JobCancelled, PermanentError, TransientError
 from reelforge.media_tools import ffmpeg_path
 from reelforge.providers.image import OfflineArtist
 
@@ -190,11 +190,9 @@ class OpenAIVideos:
             content = self.client.videos.download_content(video_id, variant="video")
             partial = target.with_name(target.stem + ".part.mp4")
             content.write_to_file(partial)
-        except (PermanentError, TransientError):
-            raise
+        except (PermanentError, TransientError, JobCancelled):
+            raise  # JobCancelled covers its kinds too: a lost lease, a worker shutting down
         except Exception as exc:
-            if exc.__class__.__name__ == "JobCancelled":
-                raise
             _raise_for_provider(exc, "video endpoint")
             raise
         if partial.stat().st_size < 1024:
