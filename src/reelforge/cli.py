@@ -271,5 +271,14 @@ def _register_youtube() -> None:
 _register_youtube()
 
 
+def _register_legacy() -> None:
+    from reelforge.legacy.cli import import_legacy
+
+    app.command("import-legacy")(import_legacy)
+
+
+_register_legacy()
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

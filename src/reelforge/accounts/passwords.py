@@ -22,7 +22,8 @@ def verify_password(stored: str, password: str) -> bool:
     """True when `password` matches `stored` (an argon2 hash or an imported legacy SHA-256)."""
     if stored.startswith(LEGACY_PREFIX):
         digest = hashlib.sha256(password.encode()).hexdigest()
-        return hmac.compare_digest(digest, stored.removeprefix(LEGACY_PREFIX))
+        # The legacy files hold the hex digest in either case.
+        return hmac.compare_digest(digest, stored.removeprefix(LEGACY_PREFIX).strip().lower())
     try:
         return _hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
