@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     job_queue_cap: int = Field(default=500, ge=1)  # pending jobs across all users, else 429
     job_retry_charges: bool = True  # retrying a failed paid job charges again
     job_sse_poll_seconds: float = Field(default=0.5, gt=0)  # SSE: database poll interval
+    # SSE with Redis: progress is pushed, the database is re-read every max(this, job_sse_poll_seconds)
+    job_sse_live_poll_seconds: float = Field(default=3.0, gt=0, le=60)
+    sse_max_streams: int = Field(default=1000, ge=1, le=100_000)  # open SSE streams per API process; beyond: 503
 
     # Mail
     smtp_url: str = ""  # smtp://user:pass@host:587 (STARTTLS) or smtps://... ; empty: write .eml to outbox

@@ -7,6 +7,7 @@ Events (see `jobs/events.py` for the event format).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -31,7 +32,7 @@ from reelforge.web.deps import AppDatabase, AppSettings, DbSession
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 admin_router = APIRouter(prefix="/admin/jobs", tags=["admin"])
 
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+SSE_HEADERS = events.SSE_HEADERS
 
 StatusQ = Annotated[str | None, Query(description="pending, processing, completed, failed or cancelled")]
 TypeQ = Annotated[str | None, Query(description="longform, shortform, sora2, square, upload")]
@@ -46,8 +47,13 @@ def _ids(raw: str | None) -> list[str]:
     return [i.strip() for i in (raw or "").split(",") if i.strip()][:200]
 
 
-def _sse(stream: object) -> StreamingResponse:
-    return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)  # type: ignore[arg-type]
+def _sse(request: Request, settings: AppSettings, stream: AsyncIterator[str]) -> StreamingResponse:
+    return events.sse_response(request, settings, stream)
+
+
+def _job_stream(database: AppDatabase, settings: AppSettings, job_id: str, last: int) -> AsyncIterator[str]:
+    poll = settings.job_sse_poll_seconds
+    return events.record_stream(database, "jobs", job_id, last_event_id=last, poll_seconds=poll, settings=settings)
 
 
 # --------------------------------------------------------------------------- own jobs
@@ -69,11 +75,11 @@ def list_my_jobs(
 
 @router.get("/events", summary="Live progress of many of my jobs (one SSE stream)")
 def my_jobs_events(
-    user: CurrentUser, database: AppDatabase, settings: AppSettings, ids: IdsQ = None
+    request: Request, user: CurrentUser, database: AppDatabase, settings: AppSettings, ids: IdsQ = None
 ) -> StreamingResponse:
-    return _sse(
-        events.list_stream(database, "jobs", user_id=user.id, ids=_ids(ids), poll_seconds=settings.job_sse_poll_seconds)
-    )
+    poll = settings.job_sse_poll_seconds
+    stream = events.list_stream(database, "jobs", user_id=user.id, ids=_ids(ids), poll_seconds=poll, settings=settings)
+    return _sse(request, settings, stream)
 
 
 @router.get("/{job_id}", response_model=JobDetail, summary="One of my jobs, with its log")
@@ -106,9 +112,7 @@ def my_job_events(
 ) -> StreamingResponse:
     service.get_job(db, job_id, user_id=user.id)
     last = events.parse_last_event_id(request.headers.get("last-event-id") or request.query_params.get("after"))
-    return _sse(
-        events.record_stream(database, "jobs", job_id, last_event_id=last, poll_seconds=settings.job_sse_poll_seconds)
-    )
+    return _sse(request, settings, _job_stream(database, settings, job_id, last))
 
 
 @router.post("/{job_id}/cancel", response_model=CancelOut, summary="Cancel a waiting or running job")
@@ -167,11 +171,11 @@ def admin_overview(db: DbSession, admin: AdminUser, settings: AppSettings) -> Ad
 
 @admin_router.get("/events", summary="Live progress of all active jobs (SSE)")
 def admin_jobs_events(
-    admin: AdminUser, database: AppDatabase, settings: AppSettings, ids: IdsQ = None
+    request: Request, admin: AdminUser, database: AppDatabase, settings: AppSettings, ids: IdsQ = None
 ) -> StreamingResponse:
-    return _sse(
-        events.list_stream(database, "jobs", user_id=None, ids=_ids(ids), poll_seconds=settings.job_sse_poll_seconds)
-    )
+    poll = settings.job_sse_poll_seconds
+    stream = events.list_stream(database, "jobs", user_id=None, ids=_ids(ids), poll_seconds=poll, settings=settings)
+    return _sse(request, settings, stream)
 
 
 @admin_router.get("/{job_id}", response_model=JobDetail, summary="Any job, with its log")
@@ -185,9 +189,7 @@ def admin_job_events(
 ) -> StreamingResponse:
     service.get_job(db, job_id, user_id=None)
     last = events.parse_last_event_id(request.headers.get("last-event-id") or request.query_params.get("after"))
-    return _sse(
-        events.record_stream(database, "jobs", job_id, last_event_id=last, poll_seconds=settings.job_sse_poll_seconds)
-    )
+    return _sse(request, settings, _job_stream(database, settings, job_id, last))
 
 
 @admin_router.post("/{job_id}/cancel", response_model=CancelOut, summary="Cancel any job")

@@ -25,7 +25,7 @@ from reelforge.config import Settings
 from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
 from reelforge.errors import JobCancelled, TransientError
-from reelforge.jobs import lease
+from reelforge.jobs import lease, live
 from reelforge.jobs.registry import TABLES, WorkKind, WorkTable
 
 log = logging.getLogger(__name__)
@@ -249,15 +249,19 @@ class RunnerContext:
         self._step_span = 100.0
         self._done = threading.Event()
         self._heartbeat: threading.Thread | None = None
+        self._live = live.publisher_for(settings)  # None without Redis
+        self._published: tuple[int, str] = (-1, "")  # last (progress, step) sent live
 
     # -- JobContext protocol
     def log(self, message: str, level: str = "info") -> None:
         level = level.lower()
         if level not in LOG_LEVELS:
             level = "info"
+        line = (level, str(message)[:MAX_LOG_LEN], utcnow())
         with self._lock:
-            self._logs.append((level, str(message)[:MAX_LOG_LEN], utcnow()))
+            self._logs.append(line)
             due = len(self._logs) >= 200 or time.monotonic() - self._last_flush >= FLUSH_INTERVAL
+        self._publish_line(line)
         if due:
             self.flush()
 
@@ -273,6 +277,7 @@ class RunnerContext:
                 self._step_label = step[:64]
                 self._dirty = True
             due = self._dirty and time.monotonic() - self._last_flush >= FLUSH_INTERVAL
+        self._publish_progress()
         if due:
             self.flush()
 
@@ -332,6 +337,7 @@ class RunnerContext:
             self._progress = max(self._progress, base)
             self._step_label = name[:64]
             self._dirty = True
+        self._publish_progress()
         self.log(f"Step {name} started.")
         self.flush()
 
@@ -366,11 +372,40 @@ class RunnerContext:
                 self._dirty = False
                 self._last_flush = time.monotonic()
             lines.append(("info", f"Step {name} finished.", utcnow()))
+            self._publish_line(lines[-1])
+            self._publish_progress()
             if not lease.write_step_done(
                 self.db, self.spec, self.record_id, self.worker_id, steps_done=done, progress=int(progress), lines=lines
             ):
                 self._lost.set()
                 raise LeaseLost("this worker lost the job's lease")
+
+    # -- live progress (Redis pub/sub): at once, never blocking; the database writes stay the truth
+    def _publish_progress(self) -> None:
+        if self._live is None:
+            return
+        with self._lock:
+            now = (int(self._progress), self._step_label)
+            if now == self._published:
+                return
+            self._published = now
+        self._live.publish(
+            self.record_id, {"t": "progress", "progress": now[0], "step": now[1], "attempt": self.attempt}
+        )
+
+    def _publish_line(self, line: tuple[str, str, datetime]) -> None:
+        if self._live is not None:
+            level, message, at = line
+            self._live.publish(
+                self.record_id,
+                {
+                    "t": "line",
+                    "level": level,
+                    "message": message,
+                    "created_at": at.isoformat(),
+                    "attempt": self.attempt,
+                },
+            )
 
     def start_heartbeat(self) -> None:
         self._heartbeat = threading.Thread(target=self._beat, name=f"lease-{self.record_id[:8]}", daemon=True)

@@ -38,8 +38,6 @@ from reelforge.web.deps import AppDatabase, AppSettings, DbSession, WriteSession
 router = APIRouter(prefix="/scripts", tags=["scripts"])
 admin_router = APIRouter(prefix="/admin/prompts", tags=["admin"])
 
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
 
 def script_out(row: Script) -> ScriptOut:
     return ScriptOut.model_validate({**_base(row), **service.summary(row)})
@@ -184,8 +182,10 @@ def script_events(
     queries.get_owned_script(db, script_id, user_id=user.id)
     last = events.parse_last_event_id(request.headers.get("last-event-id") or request.query_params.get("after"))
     poll = float(getattr(settings, "job_sse_poll_seconds", 0.5))
-    stream = events.record_stream(database, "scripts", script_id, last_event_id=last, poll_seconds=poll)
-    return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)
+    stream = events.record_stream(
+        database, "scripts", script_id, last_event_id=last, poll_seconds=poll, settings=settings
+    )
+    return events.sse_response(request, settings, stream)
 
 
 # ------------------------------------------------------------------ admin: prompt templates
