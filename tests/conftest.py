@@ -179,27 +179,26 @@ def redis_url() -> str:
 @pytest.fixture
 def make_user(db: Database):  # type: ignore[no-untyped-def]
     """Create a user through the accounts service; returns the ORM row (detached, fresh values)."""
-    from reelforge.accounts.service import create_user
+    from tests import factories
 
     counter = iter(range(10_000))
 
     def _make(
         email: str | None = None,
         *,
-        password: str = "a-good-passphrase-1",
+        password: str = factories.PASSWORD,
         admin: bool = False,
         verified: bool = True,
         name: str = "Test User",
     ):  # type: ignore[no-untyped-def]
-        with db.session() as s:
-            return create_user(
-                s,
-                email or f"user{next(counter)}@example.com",
-                password,
-                name=name,
-                is_admin=admin,
-                email_verified=verified,
-            )
+        return factories.user(
+            db,
+            email or f"user{next(counter)}@example.com",
+            password=password,
+            admin=admin,
+            verified=verified,
+            name=name,
+        )
 
     return _make
 
@@ -209,16 +208,12 @@ def api_client(app, db: Database):  # type: ignore[no-untyped-def]
     """`api_client(user)` -> a TestClient that sends that user's personal API token."""
     from fastapi.testclient import TestClient
 
-    from reelforge.accounts.sessions import create_api_token
+    from tests import factories
 
     clients: list[TestClient] = []
 
     def _client(user):  # type: ignore[no-untyped-def]
-        with db.session() as s:
-            # load, not merge: merging a stale detached user would write its old credits back
-            plain, _ = create_api_token(s, s.get(type(user), user.id), "tests")
-        c = TestClient(app, raise_server_exceptions=False)
-        c.headers["Authorization"] = f"Bearer {plain}"
+        c = factories.token_client(app, db, user)
         c.__enter__()
         clients.append(c)
         return c
@@ -233,17 +228,12 @@ def cookie_client(app, db: Database):  # type: ignore[no-untyped-def]
     """`cookie_client(user)` -> a TestClient logged in with a session cookie; `.csrf` holds its token."""
     from fastapi.testclient import TestClient
 
-    from reelforge.accounts.sessions import create_session
-    from reelforge.web.auth import SESSION_COOKIE
+    from tests import factories
 
     clients: list[TestClient] = []
 
     def _client(user):  # type: ignore[no-untyped-def]
-        with db.session() as s:
-            new = create_session(s, s.get(type(user), user.id), ip="127.0.0.1", user_agent="pytest")
-        c = TestClient(app, raise_server_exceptions=False)
-        c.cookies.set(SESSION_COOKIE, new.token)
-        c.csrf = new.session.csrf_token  # type: ignore[attr-defined]
+        c = factories.cookie_client(app, db, user)
         c.__enter__()
         clients.append(c)
         return c

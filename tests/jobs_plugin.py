@@ -12,7 +12,6 @@ which steps ran how often (a reclaimed job must not re-run finished steps).
 from __future__ import annotations
 
 import sys
-import uuid
 from typing import Any
 
 from reelforge.db.engine import Database
@@ -73,19 +72,6 @@ register(WorkKind("test_empty", table="jobs", queue="render", steps=_empty_steps
 
 
 # ---------------------------------------------------------------- helpers for the job tests
-def give_credits(db: Database, user_id: str, amount: int) -> None:
-    """Top a test user up through the ledger (an admin adjustment), so the ledger stays consistent."""
-    from reelforge.accounts.service import create_user
-    from reelforge.credits.service import grant
-
-    with db.session() as s:
-        admin = create_user(
-            s, f"admin-{uuid.uuid4().hex[:10]}@example.com", "a-good-passphrase-1", is_admin=True, email_verified=True
-        )
-        s.flush()
-        grant(s, user_id, amount, reason="test credits", admin_id=admin.id)
-
-
 def new_job(
     db: Database, settings: Any, user_id: str, *, price: int = 0, kind: str = "test_sleep", **options: Any
 ) -> str:

@@ -2,41 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import select
 
 from reelforge.db.engine import Database
-
-
-def fund(db: Database, user_id: str, amount: int) -> None:
-    """Top a user up through the ledger (an admin adjustment) so the ledger stays consistent."""
-    from reelforge.accounts.service import create_user
-    from reelforge.credits.service import grant
-
-    with db.session() as s:
-        admin = create_user(
-            s, f"admin-{uuid.uuid4().hex[:10]}@example.com", "a-good-passphrase-1", is_admin=True, email_verified=True
-        )
-        s.flush()
-        grant(s, user_id, amount, reason="test credits", admin_id=admin.id)
-
-
-def fresh(db: Database, user_id: str) -> Any:
-    from reelforge.accounts.models import User
-
-    with db.read_session() as s:
-        user = s.get(User, user_id)
-        s.expunge(user)
-        return user
-
-
-def balance(db: Database, user_id: str) -> int:
-    from reelforge.credits.service import balance as bal
-
-    with db.read_session() as s:
-        return bal(s, user_id)
 
 
 def ledger(db: Database, user_id: str) -> list[tuple[str, int, str | None, str | None]]:

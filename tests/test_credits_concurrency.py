@@ -25,6 +25,7 @@ from reelforge.credits.audit import audit_database
 from reelforge.credits.models import CreditHistory
 from reelforge.db.engine import Database
 from reelforge.errors import Conflict, PaymentRequired
+from tests.factories import funded_user
 
 PRICE = 7
 ATTEMPTS = 200
@@ -50,13 +51,6 @@ def admin(make_user):  # type: ignore[no-untyped-def]
     return make_user(admin=True)
 
 
-def _funded_user(db: Database, make_user: Any, admin: Any, amount: int) -> Any:
-    user = make_user()
-    with db.session() as s:
-        credits.grant(s, user.id, amount, reason="test funds", admin_id=admin.id)
-    return user
-
-
 def _debit_once(db: Database, user_id: str, i: int) -> str:
     try:
         with db.session() as s:
@@ -67,7 +61,7 @@ def _debit_once(db: Database, user_id: str, i: int) -> str:
 
 
 def test_200_concurrent_debits_exactly_137_succeed(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
-    user = _funded_user(db, make_user, admin, COVERED * PRICE + REMAINDER)
+    user = funded_user(db, admin_id=admin.id, reason="test funds", amount=COVERED * PRICE + REMAINDER)
     outcomes = race(ATTEMPTS, lambda i: _debit_once(db, user.id, i))
     assert outcomes == Counter({"ok": COVERED, "402": ATTEMPTS - COVERED})
     with db.session() as s:
@@ -89,7 +83,7 @@ def _process_worker(url: str, user_id: str, n: int, start: Any, out: Any) -> Non
 
 def test_concurrent_debits_from_processes(db: Database, db_url: str, make_user, admin) -> None:  # type: ignore[no-untyped-def]
     """The same race across 4 OS processes (separate engines, as with several workers)."""
-    user = _funded_user(db, make_user, admin, 60 * PRICE + 3)
+    user = funded_user(db, admin_id=admin.id, reason="test funds", amount=60 * PRICE + 3)
     ctx = multiprocessing.get_context("fork")
     start, out = ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=_process_worker, args=(db_url, user.id, 25, start, out)) for _ in range(4)]
@@ -145,7 +139,7 @@ def test_concurrent_approve_twice(db: Database, make_user, admin) -> None:  # ty
 def test_concurrent_refund_twice(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
     from reelforge.jobs.models import Job
 
-    user = _funded_user(db, make_user, admin, 1000)
+    user = funded_user(db, admin_id=admin.id, reason="test funds", amount=1000)
     debits = []
     with db.session() as s:
         for i in range(8):
@@ -172,7 +166,7 @@ def test_concurrent_refund_twice(db: Database, make_user, admin) -> None:  # typ
 
 
 def test_concurrent_same_idempotency_key_debits_once(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
-    user = _funded_user(db, make_user, admin, 1000)
+    user = funded_user(db, admin_id=admin.id, reason="test funds", amount=1000)
 
     def attempt(i: int) -> str:
         try:
@@ -203,7 +197,7 @@ def _doctor(db_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
 def test_doctor_ledger_clean_then_each_breach(db: Database, db_url: str, make_user, admin, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from reelforge.jobs.models import Job
 
-    user = _funded_user(db, make_user, admin, 500)
+    user = funded_user(db, admin_id=admin.id, reason="test funds", amount=500)
     with db.session() as s:
         job = Job(user_id=user.id, type="longform", title="j")
         s.add(job)

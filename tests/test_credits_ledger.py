@@ -17,11 +17,7 @@ from reelforge.credits.audit import audit_database
 from reelforge.credits.models import CreditHistory, SettingChange
 from reelforge.db.engine import Database
 from reelforge.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired
-
-
-def fund(db: Database, admin: Any, user: Any, amount: int) -> None:
-    with db.session() as s:
-        credits.grant(s, user.id, amount, reason="test funds", admin_id=admin.id)
+from tests.factories import grant_credits
 
 
 def assert_books_balance(db: Database) -> None:
@@ -36,7 +32,7 @@ def admin(make_user):  # type: ignore[no-untyped-def]
 
 def test_debit_writes_balance_and_ledger_row(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
-    fund(db, admin, user, 500)
+    grant_credits(db, user.id, 500, admin_id=admin.id, reason="test funds")
     with db.session() as s:
         row = credits.debit(s, user.id, 150, description="video: hello")
         assert (row.type, row.amount, row.balance_after) == ("use", -150, 350)
@@ -55,7 +51,7 @@ def test_debit_writes_balance_and_ledger_row(db: Database, make_user, admin) -> 
 
 def test_debit_short_balance_is_402_with_balance_and_price(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
-    fund(db, admin, user, 99)
+    grant_credits(db, user.id, 99, admin_id=admin.id, reason="test funds")
     with pytest.raises(PaymentRequired) as exc, db.session() as s:
         credits.debit(s, user.id, 100, description="script")
     assert exc.value.extra == {"balance": 99, "price": 100}
@@ -67,7 +63,7 @@ def test_debit_short_balance_is_402_with_balance_and_price(db: Database, make_us
 
 def test_debit_unverified_is_forbidden(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
     user = make_user(verified=False)
-    fund(db, admin, user, 500)
+    grant_credits(db, user.id, 500, admin_id=admin.id, reason="test funds")
     with pytest.raises(Forbidden), db.session() as s:
         credits.debit(s, user.id, 100, description="script")
     with db.session() as s:
@@ -76,7 +72,7 @@ def test_debit_unverified_is_forbidden(db: Database, make_user, admin) -> None: 
 
 def test_debit_disabled_account_is_forbidden(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
-    fund(db, admin, user, 500)
+    grant_credits(db, user.id, 500, admin_id=admin.id, reason="test funds")
     with db.session() as s:
         s.execute(update(User).where(User.id == user.id).values(is_active=False))
     with pytest.raises(Forbidden), db.session() as s:
@@ -85,7 +81,7 @@ def test_debit_disabled_account_is_forbidden(db: Database, make_user, admin) -> 
 
 def test_debit_refuses_bad_amounts(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
-    fund(db, admin, user, 500)
+    grant_credits(db, user.id, 500, admin_id=admin.id, reason="test funds")
     for amount in (-1, 10**12, 1.5, "100", True, None):
         with pytest.raises(InvalidInput), db.session() as s:
             credits.debit(s, user.id, amount, description="x")  # type: ignore[arg-type]
@@ -103,7 +99,7 @@ def test_debit_with_job_row_in_one_transaction(db: Database, make_user, admin) -
     from reelforge.jobs.models import Job
 
     user = make_user()
-    fund(db, admin, user, 300)
+    grant_credits(db, user.id, 300, admin_id=admin.id, reason="test funds")
     with db.session() as s:
         job = Job(user_id=user.id, type="shortform", title="t")
         s.add(job)
@@ -133,7 +129,7 @@ def test_refund_once_and_outer_transaction_survives(db: Database, make_user, adm
     from reelforge.jobs.models import Job
 
     user = make_user()
-    fund(db, admin, user, 200)
+    grant_credits(db, user.id, 200, admin_id=admin.id, reason="test funds")
     with db.session() as s:
         job = Job(user_id=user.id, type="longform", title="t")
         s.add(job)
@@ -157,7 +153,7 @@ def test_refund_once_and_outer_transaction_survives(db: Database, make_user, adm
 def test_refund_unique_constraint_is_the_guard(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
     """Even code that bypasses the service cannot write a second refund of one debit."""
     user = make_user()
-    fund(db, admin, user, 200)
+    grant_credits(db, user.id, 200, admin_id=admin.id, reason="test funds")
     with db.session() as s:
         d = credits.debit(s, user.id, 50, description="x")
     with db.session() as s:
@@ -170,7 +166,7 @@ def test_refund_unique_constraint_is_the_guard(db: Database, make_user, admin) -
 def test_refund_race_inside_savepoint_returns_none(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
     """The IntegrityError path: a refund row appears between the check and the insert."""
     user = make_user()
-    fund(db, admin, user, 200)
+    grant_credits(db, user.id, 200, admin_id=admin.id, reason="test funds")
     with db.session() as s:
         d = credits.debit(s, user.id, 50, description="x")
     orig = credits.refund_of
@@ -196,7 +192,7 @@ def test_refund_race_inside_savepoint_returns_none(db: Database, make_user, admi
 
 def test_refund_only_debits(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
-    fund(db, admin, user, 200)
+    grant_credits(db, user.id, 200, admin_id=admin.id, reason="test funds")
     with db.session() as s:
         adj = s.scalar(select(CreditHistory).where(CreditHistory.user_id == user.id))
         assert adj is not None
@@ -208,8 +204,8 @@ def test_refund_only_debits(db: Database, make_user, admin) -> None:  # type: ig
 
 def test_idempotency_key(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
     user, other = make_user(), make_user()
-    fund(db, admin, user, 500)
-    fund(db, admin, other, 500)
+    grant_credits(db, user.id, 500, admin_id=admin.id, reason="test funds")
+    grant_credits(db, other.id, 500, admin_id=admin.id, reason="test funds")
     with db.session() as s:
         d = credits.debit(s, user.id, 100, description="x", idempotency_key="k-1")
     with db.session() as s:
@@ -287,7 +283,7 @@ def test_orm_writes_of_credits_are_refused(db: Database, make_user, admin) -> No
     from reelforge.credits.models import LedgerBypass
 
     user = make_user()  # a detached copy holding credits=0
-    fund(db, admin, user, 300)
+    grant_credits(db, user.id, 300, admin_id=admin.id, reason="test funds")
     with pytest.raises(LedgerBypass), db.session() as s:
         s.get(User, user.id).credits = 10**6  # type: ignore[union-attr]
     with pytest.raises(LedgerBypass), db.session() as s:
@@ -305,7 +301,7 @@ def test_orm_writes_of_credits_are_refused(db: Database, make_user, admin) -> No
 
 def test_long_descriptions_are_clipped_not_refused(db: Database, make_user, admin) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
-    fund(db, admin, user, 100)
+    grant_credits(db, user.id, 100, admin_id=admin.id, reason="test funds")
     with db.session() as s:
         d = credits.debit(s, user.id, 10, description="긴 제목 " * 200)
         r = credits.refund(s, d.id, description="x" * 2000)

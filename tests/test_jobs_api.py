@@ -15,7 +15,8 @@ from reelforge.config import Settings
 from reelforge.db.engine import Database
 from reelforge.jobs import runner
 from reelforge.jobs.pool import WorkerPool
-from tests.jobs_plugin import give_credits, job_row, ledger, new_job, trace, wait_for
+from tests.factories import grant_credits, reload_user
+from tests.jobs_plugin import job_row, ledger, new_job, trace, wait_for
 
 PRICE = 10
 
@@ -23,18 +24,8 @@ PRICE = 10
 @pytest.fixture
 def payer(make_user, db: Database):  # type: ignore[no-untyped-def]
     user = make_user()
-    give_credits(db, user.id, 100)
-    return fresh(db, user.id)
-
-
-def fresh(db: Database, user_id: str) -> Any:
-    """The user as stored now (api_client merges the object it is given, so it must not be stale)."""
-    from reelforge.accounts.models import User
-
-    with db.read_session() as s:
-        user = s.get(User, user_id)
-        s.expunge(user)
-        return user
+    grant_credits(db, user.id, 100)
+    return reload_user(db, user.id)
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 from reelforge.config import Settings
 from reelforge.db.engine import Database
 from reelforge.jobs.models import Job, JobLog, JobWorker
-from tests.jobs_plugin import give_credits, job_row, ledger, new_job, trace, wait_for
+from tests.factories import grant_credits
+from tests.jobs_plugin import job_row, ledger, new_job, trace, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 PRICE = 10
@@ -93,7 +94,7 @@ def test_kill_9_mid_job_resumes_from_the_unfinished_step(  # type: ignore[no-unt
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
     user = make_user()
-    give_credits(db, user.id, 1000)
+    grant_credits(db, user.id, 1000)
     relaxed = settings.model_copy(update={"job_max_active_per_user": 100})
     alive = {p.pid: p for p in (workers.start("--local"), workers.start("--local"))}
     killed_mid_job = 0
@@ -138,7 +139,7 @@ def test_worker_dying_every_attempt_fails_the_job_with_one_refund(  # type: igno
     db: Database, settings: Settings, make_user, workers: Workers
 ) -> None:
     user = make_user()
-    give_credits(db, user.id, 100)
+    grant_credits(db, user.id, 100)
     job_id = new_job(db, settings, user.id, price=PRICE, steps=1, sleep=30, ticks=30)
     for attempt in (1, 2, 3):
         worker = workers.start("--local")
@@ -178,7 +179,7 @@ def test_distributed_two_workers_complete_each_job_exactly_once(  # type: ignore
         }
     )
     user = make_user()
-    give_credits(db, user.id, 1000)
+    grant_credits(db, user.id, 1000)
     workers = Workers(settings, tmp_path, **broker_env, REELFORGE_JOB_LEASE_SECONDS="5")
     try:
         for _ in range(2):
@@ -231,7 +232,7 @@ def test_distributed_worker_killed_mid_job_is_recovered_by_another(  # type: ign
         }
     )
     user = make_user()
-    give_credits(db, user.id, 100)
+    grant_credits(db, user.id, 100)
     workers = Workers(settings, tmp_path, **broker_env)  # lease 1 s
     try:
         first = workers.start("--threads", "1")

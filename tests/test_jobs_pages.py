@@ -11,7 +11,8 @@ from reelforge.config import Settings
 from reelforge.db.engine import Database
 from reelforge.jobs import runner
 from reelforge.jobs.pool import WorkerPool
-from tests.jobs_plugin import give_credits, job_row, ledger, new_job, wait_for
+from tests.factories import grant_credits, reload_user
+from tests.jobs_plugin import job_row, ledger, new_job, wait_for
 
 PRICE = 10
 
@@ -19,13 +20,8 @@ PRICE = 10
 @pytest.fixture
 def payer(make_user, db: Database) -> Any:  # type: ignore[no-untyped-def]
     user = make_user()
-    give_credits(db, user.id, 100)
-    from reelforge.accounts.models import User
-
-    with db.read_session() as s:
-        fresh = s.get(User, user.id)
-        s.expunge(fresh)
-        return fresh
+    grant_credits(db, user.id, 100)
+    return reload_user(db, user.id)
 
 
 @pytest.fixture

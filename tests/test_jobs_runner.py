@@ -18,7 +18,8 @@ from reelforge.jobs.models import Job, JobLog
 from reelforge.jobs.pool import WorkerPool
 from reelforge.jobs.registry import Step, WorkKind, get_kind, register, unregister
 from reelforge.jobs.runner import TABLES
-from tests.jobs_plugin import give_credits, job_row, ledger, new_job, trace, wait_for
+from tests.factories import grant_credits
+from tests.jobs_plugin import job_row, ledger, new_job, trace, wait_for
 
 PRICE = 10
 
@@ -33,7 +34,7 @@ def fast(settings: Settings) -> Settings:
 @pytest.fixture
 def payer(make_user, db: Database):  # type: ignore[no-untyped-def]
     user = make_user()
-    give_credits(db, user.id, 100)
+    grant_credits(db, user.id, 100)
     return user
 
 

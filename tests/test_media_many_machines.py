@@ -24,7 +24,7 @@ from reelforge.jobs import runner
 from reelforge.jobs.models import Job, JobLog
 from reelforge.render.ffmpeg import ffmpeg_path
 from reelforge.storage import media_store
-from tests.test_render_api import _fund, _script
+from tests import factories
 
 pytestmark = pytest.mark.slow
 
@@ -71,12 +71,12 @@ def test_a_render_moves_between_workers_and_plays_from_the_api_server(  # type: 
     assert not (api_settings.data_dir / "media").exists(), "the API server keeps no media on its disk"
 
     creator = make_user()
-    _fund(db, creator.id, 1000)
+    factories.grant_credits(db, creator.id, 1000)
     c = api_client(creator)
     order = c.post(
         "/api/v1/renders",
         json={
-            "script_id": _script(db, creator.id),
+            "script_id": factories.script(db, creator.id),
             "options": {"quality": "preview", "music": "library", "music_file": up.json()["id"]},
         },
     )
@@ -154,13 +154,13 @@ def test_streaming_mode_serves_ranges_from_the_bucket(  # type: ignore[no-untype
 
     streaming = _machine(s3_settings, tmp_path, "stream-api", media_serve="stream")
     creator = make_user()
-    _fund(db, creator.id, 1000)
+    factories.grant_credits(db, creator.id, 1000)
     with db.session() as s:
         token, _ = create_api_token(s, s.get(type(creator), creator.id), "tests")
     with TestClient(create_app(streaming, db), raise_server_exceptions=False) as c:
         c.headers["Authorization"] = f"Bearer {token}"
         order = c.post(
-            "/api/v1/renders", json={"script_id": _script(db, creator.id), "options": {"quality": "preview"}}
+            "/api/v1/renders", json={"script_id": factories.script(db, creator.id), "options": {"quality": "preview"}}
         )
         job_id = order.json()["id"]
         assert runner.run(db, _machine(s3_settings, tmp_path, "w"), "render", job_id).status == "completed"

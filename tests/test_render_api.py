@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,43 +15,12 @@ from reelforge.jobs import runner
 from reelforge.render.ffmpeg import ffmpeg_path
 from reelforge.render.probe import probe
 from reelforge.scripts.models import Script
-from reelforge.scripts.schema import Scene, ScriptDocument
-
-VIDEO_PRICE, SCRIPT_PRICE = 150, 100  # the default prices
-DOC = ScriptDocument(
-    title="바다는 왜 파랄까",
-    language="ko",
-    type="shortform",
-    scenes=[
-        Scene(narration="바다는 왜 파랗게 보일까요?", image_prompt="calm ocean at sunrise"),
-        Scene(narration="물이 붉은 빛을 먼저 흡수하기 때문입니다.", image_prompt="deep blue sea waves"),
-    ],
-)
-
-
-def _fund(db: Database, user_id: str, amount: int) -> None:
-    from reelforge.accounts.service import create_user
-    from reelforge.credits.service import grant
-
-    with db.session() as s:
-        admin = create_user(s, f"adm-{uuid.uuid4().hex[:8]}@example.com", "a-good-passphrase-1", is_admin=True)
-        s.flush()
-        grant(s, user_id, amount, reason="test credits", admin_id=admin.id)
-
-
-def _balance(db: Database, user_id: str) -> int:
-    from reelforge.credits.service import balance
-
-    with db.read_session() as s:
-        return balance(s, user_id)
+from tests import factories
+from tests.factories import SCRIPT_PRICE, VIDEO_PRICE
 
 
 def _ledger(db: Database, user_id: str) -> list[tuple[str, int, str | None, str | None]]:
-    from reelforge.credits.models import CreditHistory
-
-    with db.read_session() as s:
-        rows = s.scalars(select(CreditHistory).where(CreditHistory.user_id == user_id)).all()
-        return sorted(((r.type, r.amount, r.job_id, r.script_id) for r in rows), key=str)
+    return sorted(((r.type, r.amount, r.job_id, r.script_id) for r in factories.ledger_rows(db, user_id)), key=str)
 
 
 def _log(db: Database, job_id: str) -> list[str]:
@@ -62,26 +30,10 @@ def _log(db: Database, job_id: str) -> list[str]:
         return list(s.scalars(select(JobLog.log_message).where(JobLog.job_id == job_id).order_by(JobLog.id)))
 
 
-def _script(db: Database, user_id: str, doc: ScriptDocument = DOC, status: str = "completed") -> str:
-    with db.session() as s:
-        row = Script(
-            user_id=user_id,
-            title=doc.title,
-            original_topic=doc.title,
-            type=doc.type,
-            language=doc.language,
-            status=status,
-            content=doc.model_dump(mode="json") if status == "completed" else None,
-        )
-        s.add(row)
-        s.flush()
-        return row.id
-
-
 @pytest.fixture
 def payer(make_user, db: Database):  # type: ignore[no-untyped-def]
     user = make_user()
-    _fund(db, user.id, 1000)
+    factories.grant_credits(db, user.id, 1000)
     return user
 
 
@@ -92,12 +44,12 @@ def _order(client: Any, **body: Any) -> Any:
 
 def test_render_a_script_end_to_end(api_client, payer, make_user, db: Database, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     c = api_client(payer)
-    sid = _script(db, payer.id)
+    sid = factories.script(db, payer.id)
     r = _order(c, script_id=sid, options={"subtitles": "boxed", "music_volume": 0.3})
     assert r.status_code == 202, r.text
     job = r.json()
     assert job["status"] == "pending" and job["type"] == "shortform" and job["options"]["language"] == "ko"
-    assert _balance(db, payer.id) == 1000 - VIDEO_PRICE
+    assert factories.balance(db, payer.id) == 1000 - VIDEO_PRICE
 
     result = runner.run(db, settings, "render", job["id"])
     assert result.status == "completed", result.error
@@ -139,7 +91,7 @@ def test_render_a_script_end_to_end(api_client, payer, make_user, db: Database, 
     assert again.status_code == 202, again.text
     assert again.json()["parent_job_id"] == job["id"] and again.json()["options"]["quality"] == "preview"
     assert again.json()["type"] == "square"
-    assert _balance(db, payer.id) == 1000 - 2 * VIDEO_PRICE
+    assert factories.balance(db, payer.id) == 1000 - 2 * VIDEO_PRICE
     # same script and voice: the narration is reused, the pictures (other frame) are painted anew
     assert runner.run(db, settings, "render", again.json()["id"]).status == "completed"
     lines = _log(db, again.json()["id"])
@@ -160,7 +112,7 @@ def test_render_from_a_topic_charges_script_and_video(api_client, payer, db: Dat
     r = _order(c, topic="고양이가 상자를 좋아하는 이유", options={"music": "none"})
     assert r.status_code == 202, r.text
     job_id, script_id = r.json()["id"], r.json()["script_id"]
-    assert _balance(db, payer.id) == 1000 - SCRIPT_PRICE - VIDEO_PRICE
+    assert factories.balance(db, payer.id) == 1000 - SCRIPT_PRICE - VIDEO_PRICE
     uses = [row for row in _ledger(db, payer.id) if row[0] == "use"]
     assert sorted(uses) == sorted([("use", -SCRIPT_PRICE, None, script_id), ("use", -VIDEO_PRICE, job_id, None)])
 
@@ -175,7 +127,7 @@ def test_render_from_a_topic_charges_script_and_video(api_client, payer, db: Dat
 
 def test_bad_orders_are_clear_and_cost_nothing(api_client, payer, make_user, db: Database, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     c = api_client(payer)
-    sid = _script(db, payer.id)
+    sid = factories.script(db, payer.id)
     cases = [
         ({"script_id": sid, "options": {"type": "portrait"}}, 422, "options.type"),
         ({"script_id": sid, "options": {"speed": 9}}, 422, "options.speed"),
@@ -194,24 +146,24 @@ def test_bad_orders_are_clear_and_cost_nothing(api_client, payer, make_user, db:
         assert r.status_code == status, (body, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json().get("field", "").startswith(field), (body, r.json())
-    pending = _script(db, payer.id, status="pending")
+    pending = factories.script(db, payer.id, status="pending")
     assert _order(c, script_id=pending).status_code == 409
-    assert _order(c, script_id=_script(db, make_user().id)).status_code == 404
-    assert _balance(db, payer.id) == 1000
+    assert _order(c, script_id=factories.script(db, make_user().id)).status_code == 404
+    assert factories.balance(db, payer.id) == 1000
 
     poor = make_user()
-    r = _order(api_client(poor), script_id=_script(db, poor.id))
+    r = _order(api_client(poor), script_id=factories.script(db, poor.id))
     assert r.status_code == 402 and r.json()["price"] == VIDEO_PRICE
 
 
 def test_idempotency_key_replays_the_same_job(api_client, payer, db: Database) -> None:  # type: ignore[no-untyped-def]
     c = api_client(payer)
-    sid = _script(db, payer.id)
+    sid = factories.script(db, payer.id)
     first = c.post("/api/v1/renders", json={"script_id": sid}, headers={"Idempotency-Key": "render-1"})
     again = c.post("/api/v1/renders", json={"script_id": sid}, headers={"Idempotency-Key": "render-1"})
     assert first.status_code == 202 and again.status_code == 200
     assert again.json()["id"] == first.json()["id"] and again.headers["idempotent-replayed"] == "true"
-    assert _balance(db, payer.id) == 1000 - VIDEO_PRICE
+    assert factories.balance(db, payer.id) == 1000 - VIDEO_PRICE
 
 
 def test_failed_render_is_refunded_and_music_library(
@@ -234,12 +186,12 @@ def test_failed_render_is_refunded_and_music_library(
 
     c = api_client(payer)
     assert track_id in c.get("/api/v1/renders/options").json()["music_tracks"]
-    r = _order(c, script_id=_script(db, payer.id), options={"music": "library", "music_file": track_id})
+    r = _order(c, script_id=factories.script(db, payer.id), options={"music": "library", "music_file": track_id})
     assert r.status_code == 202, r.text
     assert admin.delete(f"/api/v1/admin/music/{track_id}").status_code == 204  # removed before the render runs
     result = runner.run(db, settings, "render", r.json()["id"])
     assert result.status == "failed" and "no longer in the library" in (result.error or "")
-    assert _balance(db, payer.id) == 1000  # refunded exactly once
+    assert factories.balance(db, payer.id) == 1000  # refunded exactly once
     refunds = [row for row in _ledger(db, payer.id) if row[0] == "refund"]
     assert refunds == [("refund", VIDEO_PRICE, r.json()["id"], None)]
     assert c.get(f"/api/v1/renders/{r.json()['id']}/video.mp4").status_code == 404
@@ -254,7 +206,9 @@ def test_cancel_during_compose_kills_ffmpeg_and_refunds(api_client, payer, db: D
     from tests.test_render_pipeline import _ffmpeg_processes_writing
 
     c = api_client(payer)
-    r = _order(c, script_id=_script(db, payer.id), options={"quality": "high"})  # full size, slow enough to catch
+    r = _order(
+        c, script_id=factories.script(db, payer.id), options={"quality": "high"}
+    )  # full size, slow enough to catch
     job_id = r.json()["id"]
     results: list[runner.RunResult] = []
     thread = threading.Thread(target=lambda: results.append(runner.run(db, settings, "render", job_id)))
@@ -273,5 +227,5 @@ def test_cancel_during_compose_kills_ffmpeg_and_refunds(api_client, payer, db: D
     assert results and results[0].status == "cancelled", results
     partial = runner.workdir_for(settings, "jobs", job_id) / "video.part.mp4"
     assert _ffmpeg_processes_writing(partial) == [] and not partial.exists()
-    assert _balance(db, payer.id) == 1000
+    assert factories.balance(db, payer.id) == 1000
     assert c.get(f"/api/v1/renders/{job_id}").json()["status"] == "cancelled"

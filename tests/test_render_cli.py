@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from reelforge.cli import app
 from reelforge.config import Settings
 from reelforge.render.probe import probe
-from tests.test_render_api import DOC
+from tests.factories import DOC
 
 
 @pytest.fixture

@@ -14,18 +14,11 @@ from sqlalchemy import func, select
 from reelforge.accounts.models import User
 from reelforge.db.engine import Database
 from reelforge.jobs.models import Job
-from reelforge.library.models import Folder
 from reelforge.scripts.models import Script
 from reelforge.youtube.models import YoutubeChannel
-from tests.test_render_api import SCRIPT_PRICE, VIDEO_PRICE, _balance, _fund, _ledger, _script
-
-
-def _folder(db: Database, user_id: str, name: str = "여행") -> str:
-    with db.session() as s:
-        folder = Folder(user_id=user_id, name=name)
-        s.add(folder)
-        s.flush()
-        return folder.id
+from tests import factories
+from tests.factories import SCRIPT_PRICE, VIDEO_PRICE
+from tests.test_render_api import _ledger
 
 
 def _channel(db: Database, user_id: str, channel_id: str = "UC-test", *, default: bool = True) -> str:
@@ -35,14 +28,6 @@ def _channel(db: Database, user_id: str, channel_id: str = "UC-test", *, default
         s.add(channel)
         s.flush()
         return channel.id
-
-
-def _job(db: Database, job_id: str) -> Job:
-    with db.read_session() as s:
-        job = s.get(Job, job_id)
-        assert job is not None
-        s.expunge(job)
-        return job
 
 
 def _columns(job: Job) -> dict[str, Any]:
@@ -61,23 +46,23 @@ def _columns(job: Job) -> dict[str, Any]:
 @pytest.fixture
 def creator(make_user: Any, db: Database) -> Any:
     user = make_user()
-    _fund(db, user.id, 1000)
+    factories.grant_credits(db, user.id, 1000)
     return user
 
 
 def test_form_with_folder_and_publish_stores_what_the_api_stores(
     creator: Any, api_client: Any, cookie_client: Any, db: Database
 ) -> None:
-    folder_id = _folder(db, creator.id)
+    folder_id = factories.folder(db, creator.id)
     channel_ref = _channel(db, creator.id)
-    sid = _script(db, creator.id)
+    sid = factories.script(db, creator.id)
     options = {"type": "shortform", "subtitles": "bold", "music": "ambient", "quality": "preview"}
 
     api = api_client(creator)
     body = {"script_id": sid, "options": options, "folder_id": folder_id, "auto_publish": True, "youtube": {}}
     r = api.post("/api/v1/renders", json=body)
     assert r.status_code == 202, r.text
-    api_job = _job(db, r.json()["id"])
+    api_job = factories.job(db, r.json()["id"])
 
     c = cookie_client(creator)
     page = c.get(f"/renders/new?script_id={sid}")
@@ -87,14 +72,14 @@ def test_form_with_folder_and_publish_stores_what_the_api_stores(
     form = {"csrf_token": c.csrf, "script_id": sid, **options, "folder_id": folder_id, "publish": "1"}
     r = c.post("/renders/new", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text
-    form_job = _job(db, r.headers["location"].rsplit("/", 1)[1])
+    form_job = factories.job(db, r.headers["location"].rsplit("/", 1)[1])
 
     assert form_job.id != api_job.id
     assert _columns(form_job) == _columns(api_job)
     assert form_job.folder_id == folder_id
     assert form_job.options["auto_publish"] is True
     assert form_job.options["youtube"] == {"privacy_status": "private", "channel_id": channel_ref}
-    assert _balance(db, creator.id) == 1000 - 2 * VIDEO_PRICE
+    assert factories.balance(db, creator.id) == 1000 - 2 * VIDEO_PRICE
     debits = [e for e in _ledger(db, creator.id) if e[0] == "use"]
     assert sorted(debits) == sorted([("use", -VIDEO_PRICE, api_job.id, None), ("use", -VIDEO_PRICE, form_job.id, None)])
 
@@ -102,15 +87,15 @@ def test_form_with_folder_and_publish_stores_what_the_api_stores(
 def test_form_without_folder_or_publish_matches_the_api_without_them(
     creator: Any, api_client: Any, cookie_client: Any, db: Database
 ) -> None:
-    sid = _script(db, creator.id)
+    sid = factories.script(db, creator.id)
     r = api_client(creator).post("/api/v1/renders", json={"script_id": sid, "options": {"quality": "preview"}})
     assert r.status_code == 202, r.text
-    api_job = _job(db, r.json()["id"])
+    api_job = factories.job(db, r.json()["id"])
     c = cookie_client(creator)
     form = {"csrf_token": c.csrf, "script_id": sid, "quality": "preview", "folder_id": ""}
     r = c.post("/renders/new", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text
-    form_job = _job(db, r.headers["location"].rsplit("/", 1)[1])
+    form_job = factories.job(db, r.headers["location"].rsplit("/", 1)[1])
     assert _columns(form_job) == _columns(api_job)
     assert form_job.folder_id is None and "auto_publish" not in form_job.options
 
@@ -118,21 +103,21 @@ def test_form_without_folder_or_publish_matches_the_api_without_them(
 def test_form_picks_one_of_several_channels(creator: Any, cookie_client: Any, db: Database) -> None:
     _channel(db, creator.id, "UC-first")
     second = _channel(db, creator.id, "UC-second", default=False)
-    sid = _script(db, creator.id)
+    sid = factories.script(db, creator.id)
     c = cookie_client(creator)
     page = c.get(f"/renders/new?script_id={sid}").text
     assert 'name="publish_channel_id"' in page and f'value="{second}"' in page
     form = {"csrf_token": c.csrf, "script_id": sid, "quality": "preview", "publish": "1", "publish_channel_id": second}
     r = c.post("/renders/new", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text
-    assert _job(db, r.headers["location"].rsplit("/", 1)[1]).options["youtube"]["channel_id"] == second
+    assert factories.job(db, r.headers["location"].rsplit("/", 1)[1]).options["youtube"]["channel_id"] == second
 
 
 def test_form_refuses_what_the_api_refuses_and_charges_nothing(
     creator: Any, make_user: Any, cookie_client: Any, db: Database
 ) -> None:
-    sid = _script(db, creator.id)
-    someone_elses = _folder(db, make_user().id)
+    sid = factories.script(db, creator.id)
+    someone_elses = factories.folder(db, make_user().id)
     c = cookie_client(creator)
     base = {"csrf_token": c.csrf, "script_id": sid, "quality": "preview"}
 
@@ -143,7 +128,7 @@ def test_form_refuses_what_the_api_refuses_and_charges_nothing(
     assert r.status_code == 422 and "No such folder." in r.text
     r = c.post("/renders/new", data={**base, "publish": "1"}, follow_redirects=False)
     assert r.status_code == 409 and "Connect a YouTube channel" in r.text
-    assert _balance(db, creator.id) == 1000
+    assert factories.balance(db, creator.id) == 1000
     with db.read_session() as s:
         assert s.scalar(select(func.count()).select_from(Job).where(Job.user_id == creator.id)) == 0
 
@@ -153,13 +138,13 @@ def test_topic_order_failing_at_the_video_debit_leaves_no_script(
 ) -> None:
     """Enough for the script but not the video: the form answers 402 and, like the API, keeps nothing."""
     user = make_user()
-    _fund(db, user.id, SCRIPT_PRICE + VIDEO_PRICE - 1)
+    factories.grant_credits(db, user.id, SCRIPT_PRICE + VIDEO_PRICE - 1)
     c = cookie_client(user)
     form = {"csrf_token": c.csrf, "topic": "가을에 단풍이 드는 이유", "type": "shortform", "language": "ko"}
     r = c.post("/renders/new", data=form, follow_redirects=False)
     assert r.status_code == 402, r.text
     assert "가을에 단풍이 드는 이유" in r.text  # the form keeps what was typed
-    assert _balance(db, user.id) == SCRIPT_PRICE + VIDEO_PRICE - 1
+    assert factories.balance(db, user.id) == SCRIPT_PRICE + VIDEO_PRICE - 1
     with db.read_session() as s:
         assert s.scalar(select(func.count()).select_from(Script).where(Script.user_id == user.id)) == 0
 
@@ -174,7 +159,7 @@ def test_topic_order_failing_at_the_video_debit_leaves_no_script(
 def test_form_labels_are_translated(
     creator: Any, cookie_client: Any, db: Database, locale: str, labels: list[str]
 ) -> None:
-    _folder(db, creator.id)
+    factories.folder(db, creator.id)
     _channel(db, creator.id)
     with db.session() as s:
         row = s.get(User, creator.id)

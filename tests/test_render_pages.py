@@ -7,13 +7,14 @@ import pytest
 from reelforge.config import Settings
 from reelforge.db.engine import Database
 from reelforge.jobs import runner
-from tests.test_render_api import VIDEO_PRICE, _balance, _fund, _script
+from tests import factories
+from tests.factories import VIDEO_PRICE
 
 
 @pytest.fixture
 def payer(make_user, db: Database):  # type: ignore[no-untyped-def]
     user = make_user()
-    _fund(db, user.id, 1000)
+    factories.grant_credits(db, user.id, 1000)
     return user
 
 
@@ -21,7 +22,7 @@ def test_order_watch_and_render_again_through_pages(
     cookie_client, payer, make_user, db: Database, settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
     c = cookie_client(payer)
-    sid = _script(db, payer.id)
+    sid = factories.script(db, payer.id)
     page = c.get(f"/renders/new?script_id={sid}")
     assert page.status_code == 200 and 'name="script_id"' in page.text and "바다는 왜 파랄까" in page.text
 
@@ -34,7 +35,7 @@ def test_order_watch_and_render_again_through_pages(
     assert r.status_code == 303, r.text
     job_url = r.headers["location"]
     job_id = job_url.rsplit("/", 1)[1]
-    assert _balance(db, payer.id) == 1000 - VIDEO_PRICE
+    assert factories.balance(db, payer.id) == 1000 - VIDEO_PRICE
 
     waiting = c.get(job_url)
     assert waiting.status_code == 200 and f'data-render-job="{job_id}"' in waiting.text and "<video" not in waiting.text
@@ -53,7 +54,7 @@ def test_order_watch_and_render_again_through_pages(
 
     again = c.post(f"/renders/{job_id}/again", data={**form, "type": "longform"}, follow_redirects=False)
     assert again.status_code == 303 and again.headers["location"] != job_url
-    assert _balance(db, payer.id) == 1000 - 2 * VIDEO_PRICE
+    assert factories.balance(db, payer.id) == 1000 - 2 * VIDEO_PRICE
 
     other = cookie_client(make_user())
     assert other.get(job_url).status_code == 404

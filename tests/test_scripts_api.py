@@ -14,7 +14,8 @@ from reelforge.db.engine import Database
 from reelforge.jobs import runner
 from reelforge.scripts import backup, service
 from reelforge.scripts.models import Script
-from tests.scripts_helpers import balance, fresh, fund, ledger, log_lines, script_row
+from tests.factories import balance, grant_credits, reload_user
+from tests.scripts_helpers import ledger, log_lines, script_row
 from tests.stubs.openai_stub import OpenAIStub
 from tests.test_scripts_llm import draft
 
@@ -25,8 +26,8 @@ TOPIC = "고양이가 상자를 좋아하는 이유"
 @pytest.fixture
 def payer(make_user, db: Database):  # type: ignore[no-untyped-def]
     user = make_user()
-    fund(db, user.id, 1000)
-    return fresh(db, user.id)
+    grant_credits(db, user.id, 1000)
+    return reload_user(db, user.id)
 
 
 def order(client: Any, **body: Any) -> Any:
@@ -100,8 +101,8 @@ def test_payment_rules(api_client, make_user, db: Database) -> None:  # type: ig
     assert r.status_code == 402
     assert r.json()["balance"] == 0 and r.json()["price"] == PRICE
     unverified = make_user(verified=False)
-    fund(db, unverified.id, 1000)
-    r = order(api_client(fresh(db, unverified.id)))
+    grant_credits(db, unverified.id, 1000)
+    r = order(api_client(reload_user(db, unverified.id)))
     assert r.status_code == 403
     assert balance(db, unverified.id) == 1000
     with db.read_session() as s:

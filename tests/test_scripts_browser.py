@@ -9,7 +9,8 @@ import pytest
 from reelforge.config import Settings
 from reelforge.db.engine import Database
 from reelforge.scripts.schema import estimate_narration_seconds
-from tests.scripts_helpers import fresh, fund, script_row
+from tests.factories import grant_credits, reload_user
+from tests.scripts_helpers import script_row
 
 BROWSER_ARGS = [
     "--headless",
@@ -33,9 +34,9 @@ def test_write_watch_edit_save(db: Database, settings: Settings, make_user, app)
     from tests.conftest import LiveServer, free_port
 
     user = make_user()
-    fund(db, user.id, 500)
+    grant_credits(db, user.id, 500)
     with db.session() as s:
-        new = create_session(s, s.merge(fresh(db, user.id)), ip="127.0.0.1", user_agent="playwright")
+        new = create_session(s, s.merge(reload_user(db, user.id)), ip="127.0.0.1", user_agent="playwright")
     pool = WorkerPool(db, settings, size=1, mode="local").start()
     server = LiveServer(app, free_port()).start()
     try:

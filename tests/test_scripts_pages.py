@@ -7,15 +7,16 @@ import re
 from reelforge.config import Settings
 from reelforge.db.engine import Database
 from reelforge.jobs import runner
-from tests.scripts_helpers import balance, fresh, fund, script_row
+from tests.factories import balance, grant_credits, reload_user
+from tests.scripts_helpers import script_row
 
 TOPIC = "고양이가 상자를 좋아하는 이유"
 
 
 def test_new_script_live_view_and_editor(cookie_client, make_user, db: Database, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
-    fund(db, user.id, 500)
-    c = cookie_client(fresh(db, user.id))
+    grant_credits(db, user.id, 500)
+    c = cookie_client(reload_user(db, user.id))
     page = c.get("/scripts/new")
     assert page.status_code == 200
     assert "새 대본" in page.text and "오프라인" in page.text  # Korean UI, offline writer notice
@@ -94,8 +95,8 @@ def test_other_users_scripts_are_404_and_login_is_required(
     client, cookie_client, make_user, db: Database, settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
     owner = make_user()
-    fund(db, owner.id, 500)
-    c = cookie_client(fresh(db, owner.id))
+    grant_credits(db, owner.id, 500)
+    c = cookie_client(reload_user(db, owner.id))
     token = re.search(r'name="form_token" value="([^"]+)"', c.get("/scripts/new").text).group(1)  # type: ignore[union-attr]
     sid = (
         c.post("/scripts", data={"csrf_token": c.csrf, "form_token": token, "topic": TOPIC}, follow_redirects=False)

@@ -11,7 +11,8 @@ from reelforge.db.engine import Database
 from reelforge.jobs import runner
 from reelforge.scripts import prompts, service
 from reelforge.scripts.models import PromptVersion
-from tests.scripts_helpers import fresh, fund, script_row
+from tests.factories import grant_credits, reload_user
+from tests.scripts_helpers import script_row
 from tests.stubs.openai_stub import OpenAIStub
 from tests.test_scripts_llm import draft
 
@@ -117,8 +118,8 @@ def test_the_job_uses_the_edited_template(api_client, admin, make_user, db: Data
         json={"system_prompt": "MARKER-7 당신은 {tone} 작가입니다.", "image_template": "{visual} :: STYLE-9"},
     )
     user = make_user()
-    fund(db, user.id, 500)
-    user = fresh(db, user.id)
+    grant_credits(db, user.id, 500)
+    user = reload_user(db, user.id)
     with OpenAIStub() as stub:
         stub.chat_replies.append(draft(6))
         llm = settings.model_copy(update={"llm_base_url": stub.base_url, "llm_api_key": "k", "llm_model": "m"})

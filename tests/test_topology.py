@@ -24,8 +24,8 @@ import pytest
 
 from reelforge.db.engine import Database
 from reelforge.jobs.models import Job
+from tests import factories
 from tests.conftest import _truncate_all, free_port
-from tests.test_render_api import _fund, _script
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
@@ -146,9 +146,11 @@ def test_api_and_two_workers_share_only_database_broker_and_bucket(topology) -> 
         s.flush()
         token, _ = create_api_token(s, user, "topology")
         user_id = user.id
-    _fund(db, user_id, 1000)
+    factories.grant_credits(db, user_id, 1000)
     api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    order = api.post("/api/v1/renders", json={"script_id": _script(db, user_id), "options": {"quality": "standard"}})
+    order = api.post(
+        "/api/v1/renders", json={"script_id": factories.script(db, user_id), "options": {"quality": "standard"}}
+    )
     assert order.status_code == 202, order.text
     job_id = order.json()["id"]
 
