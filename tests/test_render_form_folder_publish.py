@@ -12,12 +12,14 @@ import pytest
 from sqlalchemy import func, select
 
 from reelforge.accounts.models import User
+from reelforge.credits.models import CreditHistory
 from reelforge.db.engine import Database
 from reelforge.jobs.models import Job
 from reelforge.scripts.models import Script
 from reelforge.youtube.models import YoutubeChannel
 from tests import factories
 from tests.factories import SCRIPT_PRICE, VIDEO_PRICE
+from tests.parity import row_dict
 from tests.test_render_api import _ledger
 
 
@@ -41,6 +43,11 @@ def _columns(job: Job) -> dict[str, Any]:
         "parent_job_id": job.parent_job_id,
         "options": job.options,
     }
+
+
+def _debit_of(db: Database, job_id: str) -> CreditHistory:
+    (row,) = [e for e in factories.ledger_rows(db, factories.job(db, job_id).user_id) if e.job_id == job_id]
+    return row
 
 
 @pytest.fixture
@@ -82,6 +89,20 @@ def test_form_with_folder_and_publish_stores_what_the_api_stores(
     assert factories.balance(db, creator.id) == 1000 - 2 * VIDEO_PRICE
     debits = [e for e in _ledger(db, creator.id) if e[0] == "use"]
     assert sorted(debits) == sorted([("use", -VIDEO_PRICE, api_job.id, None), ("use", -VIDEO_PRICE, form_job.id, None)])
+
+    # field by field: the whole job row and its debit row, ids labelled (tests/parity.py)
+    api_debit, form_debit = (_debit_of(db, job.id) for job in (api_job, form_job))
+    api_labels = {api_job.id: "job", api_debit.id: "debit"}
+    form_labels = {form_job.id: "job", form_debit.id: "debit"}
+    assert row_dict(form_job, form_labels) == row_dict(api_job, api_labels)
+    assert (api_debit.seq, api_debit.balance_after, form_debit.seq, form_debit.balance_after) == (
+        2,
+        1000 - VIDEO_PRICE,
+        3,
+        1000 - 2 * VIDEO_PRICE,
+    )
+    per_order = ("seq", "balance_after")
+    assert row_dict(form_debit, form_labels, skip=per_order) == row_dict(api_debit, api_labels, skip=per_order)
 
 
 def test_form_without_folder_or_publish_matches_the_api_without_them(
