@@ -180,9 +180,11 @@ def test_without_checkpoints_a_fresh_worker_makes_the_finished_steps_again(  # t
     api_client, make_user, db: Database, s3_settings: Settings, tmp_path: Path
 ) -> None:
     creator = make_user()
-    _fund(db, creator.id, 1000)
+    factories.grant_credits(db, creator.id, 1000)
     c = api_client(creator)
-    order = c.post("/api/v1/renders", json={"script_id": _script(db, creator.id), "options": {"quality": "preview"}})
+    order = c.post(
+        "/api/v1/renders", json={"script_id": factories.script(db, creator.id), "options": {"quality": "preview"}}
+    )
     job_id = order.json()["id"]
     no_checkpoints = s3_settings.model_copy(update={"job_checkpoints": "off"})
     worker1 = _machine(no_checkpoints, tmp_path, "worker-1")
