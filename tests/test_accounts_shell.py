@@ -77,6 +77,7 @@ def test_accept_language(header: str, expected: str | None) -> None:
     assert i18n.parse_accept_language(header) == expected
 
 
+@pytest.mark.slow
 def test_web_font_is_a_korean_woff2(client) -> None:  # type: ignore[no-untyped-def]
     css = client.get("/static/app.css")
     assert css.status_code == 200 and "/static/fonts/noto-sans-kr-v1.woff2" in css.text

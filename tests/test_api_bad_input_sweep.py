@@ -57,6 +57,7 @@ def _check(resp: Any, method: str, url: str) -> None:
 
 
 @pytest.mark.parametrize("role", ["user", "admin"])
+@pytest.mark.slow
 def test_every_operation_survives_garbage(role: str, app, make_user, api_client) -> None:  # type: ignore[no-untyped-def]
     client = api_client(make_user(admin=role == "admin"))
     spec = client.get("/api/openapi.json").json()
@@ -80,6 +81,7 @@ def test_every_operation_survives_garbage(role: str, app, make_user, api_client)
 
 
 @pytest.mark.parametrize("role", ["user", "admin"])
+@pytest.mark.slow
 def test_every_page_survives_garbage(role: str, app, make_user, cookie_client) -> None:  # type: ignore[no-untyped-def]
     """The HTML side: every page route with hostile ids and garbage form fields (CSRF valid)."""
     from fastapi.routing import APIRoute

@@ -12,7 +12,7 @@ from reelforge.accounts.models import Session, User, UserActivityLog
 from tests.accounts_helpers import PASSWORD, last_mail, link_in, path_of
 from tests.browser_helpers import Shots, chromium  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # Chromium
 
 
 def _hangul_renders(page: Any) -> bool:

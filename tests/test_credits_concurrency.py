@@ -27,6 +27,8 @@ from reelforge.db.engine import Database
 from reelforge.errors import Conflict, PaymentRequired
 from tests.factories import funded_user
 
+pytestmark = pytest.mark.slow  # many concurrent writers
+
 PRICE = 7
 ATTEMPTS = 200
 COVERED = 137

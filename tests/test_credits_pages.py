@@ -148,6 +148,7 @@ def test_admin_queue_approve_adjust_prices(  # type: ignore[no-untyped-def]
     assert audit_database(db).ok
 
 
+@pytest.mark.slow
 def test_usage_chart_draws_in_a_browser(db: Database, make_user, app, admin) -> None:  # type: ignore[no-untyped-def]
     """credits.js fetches /api/v1/credits/usage and draws one bar per day as inline SVG."""
     pw = pytest.importorskip("playwright.sync_api")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,8 @@ from reelforge.credits import service as credits
 from reelforge.credits.audit import audit_database
 from reelforge.db.engine import Database
 from reelforge.errors import Conflict, PaymentRequired, TooManyRequests
+
+pytestmark = pytest.mark.slow  # hypothesis interleavings
 
 _people: dict[str, Any] = {}
 user_idx = st.integers(0, 1)

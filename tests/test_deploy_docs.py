@@ -8,11 +8,15 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import check_deploy  # noqa: E402
 import sqlite_backup  # noqa: E402
+
+pytestmark = pytest.mark.slow  # runs the guide's commands
 
 
 def test_the_deployment_guide_names_only_real_commands_settings_and_files() -> None:

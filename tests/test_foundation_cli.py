@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import free_port
 
@@ -23,6 +24,7 @@ def _env(data: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_db_commands_and_doctor(tmp_path: Path) -> None:
     env = _env(tmp_path / "data")
     out = subprocess.run([*RF, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=120)
@@ -43,6 +45,7 @@ def test_db_commands_and_doctor(tmp_path: Path) -> None:
     assert out.returncode == 1 and "db upgrade" in out.stdout
 
 
+@pytest.mark.slow
 def test_admin_create_from_stdin(tmp_path: Path) -> None:
     env = _env(tmp_path / "data")
     out = subprocess.run(
@@ -77,6 +80,7 @@ def test_admin_create_from_stdin(tmp_path: Path) -> None:
     assert out.returncode == 1 and "at least 10" in out.stderr
 
 
+@pytest.mark.slow
 def test_serve_first_start_prints_admin_once(tmp_path: Path) -> None:
     port = free_port()
     env = _env(tmp_path / "data", REELFORGE_PORT=str(port))

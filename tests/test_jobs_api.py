@@ -168,6 +168,7 @@ def test_admin_sees_all_jobs_queue_depth_and_workers(
     wait_for(lambda: job_row(db, job_id).status == "cancelled", timeout=3)
 
 
+@pytest.mark.slow
 def test_sse_delivers_progress_and_logs_in_order(db: Database, settings: Settings, payer, live_server, pool) -> None:  # type: ignore[no-untyped-def]
     job_id = new_job(db, settings, payer.id, price=PRICE, steps=3, sleep=1.5, ticks=3)
     headers = {"Authorization": f"Bearer {token_for(db, payer)}"}

@@ -25,6 +25,8 @@ from reelforge.jobs.models import Job, JobLog, JobWorker
 from tests.factories import grant_credits
 from tests.jobs_plugin import job_row, ledger, new_job, trace, wait_for
 
+pytestmark = pytest.mark.slow  # kills worker processes
+
 ROOT = Path(__file__).resolve().parents[1]
 PRICE = 10
 

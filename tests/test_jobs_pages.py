@@ -86,6 +86,7 @@ def test_admin_page_shows_queues_and_workers(
     assert admin.get(f"/admin/jobs/{job_id}").status_code == 200
 
 
+@pytest.mark.slow
 def test_pages_update_live_in_a_browser(db: Database, settings: Settings, payer, live_server, pool) -> None:  # type: ignore[no-untyped-def]
     """Chromium opens /jobs and /jobs/{id}; progress and log lines appear without a reload."""
     playwright = pytest.importorskip("playwright.sync_api")

@@ -42,6 +42,7 @@ def _order(client: Any, **body: Any) -> Any:
     return client.post("/api/v1/renders", json={**body, "options": options})
 
 
+@pytest.mark.slow
 def test_render_a_script_end_to_end(api_client, payer, make_user, db: Database, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     c = api_client(payer)
     sid = factories.script(db, payer.id)
@@ -107,6 +108,7 @@ def test_render_a_script_end_to_end(api_client, payer, make_user, db: Database, 
     assert c.get(res["video_url"]).status_code == 404
 
 
+@pytest.mark.slow
 def test_render_from_a_topic_charges_script_and_video(api_client, payer, db: Database, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     c = api_client(payer)
     r = _order(c, topic="고양이가 상자를 좋아하는 이유", options={"music": "none"})
@@ -197,6 +199,7 @@ def test_failed_render_is_refunded_and_music_library(
     assert c.get(f"/api/v1/renders/{r.json()['id']}/video.mp4").status_code == 404
 
 
+@pytest.mark.slow
 def test_cancel_during_compose_kills_ffmpeg_and_refunds(api_client, payer, db: Database, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     import threading
     import time

@@ -29,6 +29,8 @@ from reelforge.render.pipeline import (
 from reelforge.render.subtitles import parse_srt
 from reelforge.scripts.schema import Scene, ScriptDocument
 
+pytestmark = pytest.mark.slow  # ffmpeg renders
+
 KO_DOC = ScriptDocument(
     title="가을 단풍은 왜 붉을까",
     language="ko",

@@ -12,6 +12,8 @@ from reelforge.scripts.schema import estimate_narration_seconds
 from tests.factories import grant_credits, reload_user
 from tests.scripts_helpers import script_row
 
+pytestmark = pytest.mark.slow  # Chromium
+
 BROWSER_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -10,9 +10,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from reelforge.accounts.sessions import create_api_token, create_session
 from reelforge.web.auth import SESSION_COOKIE
+
+pytestmark = pytest.mark.slow  # concurrent writers
 
 
 def test_parallel_authenticated_requests(db, make_user, live_server) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,8 @@ from reelforge.db.engine import Database
 from tests.browser_helpers import Shots, chromium
 from tests.stubs.fake_youtube import FakeYouTube, fake_youtube, make_render, youtube_settings
 
+pytestmark = pytest.mark.slow  # Chromium
+
 __all__ = ["chromium", "fake_youtube"]
 
 SCRIPT = {
