@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +211,44 @@ def test_legacy_hash_check_accepts_either_case() -> None:
     digest = hashlib.sha256(b"pw-legacy-1234").hexdigest()
     assert verify_password(LEGACY_PREFIX + digest.upper(), "pw-legacy-1234")
     assert not verify_password(LEGACY_PREFIX + digest.upper(), "pw-legacy-12345")
+
+
+@pytest.mark.slow
+def test_kill_9_midway_leaves_the_database_as_before_and_a_rerun_completes(db, db_url, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder, _ = make_folder(tmp_path, users=1500)
+    env = {
+        **os.environ,
+        "REELFORGE_DATABASE_URL": db_url,
+        "REELFORGE_DATA_DIR": str(settings.data_dir),
+        "REELFORGE_SECRET_KEY": "t" * 48,
+    }
+    command = [sys.executable, "-m", "reelforge", "import-legacy", str(folder)]
+    started = time.monotonic()
+    subprocess.run([*command, "--dry-run"], env=env, check=True, capture_output=True)
+    whole = time.monotonic() - started
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(whole * 0.6)  # well inside the one transaction (the dry run did the same work)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with db.read_session() as s:
+        users = s.scalar(select(func.count()).select_from(User))
+        ledger = s.scalar(select(func.count()).select_from(CreditHistory))
+    assert (users, ledger) == (0, 0) or users == 1500  # never half an import
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    with db.read_session() as s:
+        assert s.scalar(select(func.count()).select_from(User)) == 1500
+        assert audit_ledger(s).ok
+
+
+def test_doctor_reports_exactly_the_chain_breaks_the_import_reported(db, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder, _ = make_folder(tmp_path, edge=False)
+    history = load(folder, "credit_history.json")
+    target = history[40]
+    target["balance"] += 10  # a hand-edited balance: this row and the next one no longer chain
+    (folder / "credit_history.json").write_text(json.dumps(history, ensure_ascii=False), encoding="utf-8")
+    report = run_import(db, settings, folder)
+    breaks = [p for p in report.problems if p["kind"] == "chain_break"]
+    assert len(breaks) == 2 and breaks[0]["row"] == "40"
+    with db.read_session() as s:
+        audit = audit_ledger(s)
+    assert len(audit.breaches) == 2 and all("says balance" in b for b in audit.breaches)

@@ -100,9 +100,7 @@ def _refund_interrupted(
     """Scripts the legacy process left pending/processing are failed here; their debit (the
     latest unrefunded script-price debit before the script) is refunded once, as reelforge does."""
     price = ctx.script_price
-    for sid, (owner, created) in sorted(ctx.interrupted_scripts.items(), key=lambda kv: kv[1][1]):
-        if owner != uid:
-            continue
+    for sid, created in sorted(ctx.interrupted_scripts.get(uid, {}).items(), key=lambda kv: kv[1]):
         match = next((x for x in reversed(open_debits) if x["amount"] == -price and x["created_at"] <= created), None)
         if match is None:
             ctx.report.problem(
@@ -126,7 +124,7 @@ def _refund_interrupted(
             }
         )
         ctx.report.problem("scripts", "refunded", "database.sqlite:scripts", sid, f"failed and refunded {price}")
-        ctx.session.execute(update(Script).where(Script.id == sid).values(debit_id=match["id"]))
+        ctx.script_debits.append({"sid": sid, "debit": match["id"]})
 
 
 def import_ledger(ctx: ImportContext) -> None:
@@ -164,6 +162,10 @@ def import_ledger(ctx: ImportContext) -> None:
             ctx.insert(CreditHistory.__table__, batch)
             batch = []
     ctx.insert(CreditHistory.__table__, batch)
+    if ctx.script_debits:
+        scripts: Any = Script.__table__
+        link = update(scripts).where(scripts.c.id == bindparam("sid")).values(debit_id=bindparam("debit"))
+        ctx.session.connection().execute(link, ctx.script_debits)
     if balances:
         users: Any = User.__table__  # Core executemany: the ORM guard (LedgerBypass) sees no dirty objects
         stmt = update(users).where(users.c.id == bindparam("uid")).values(credits=bindparam("c"))

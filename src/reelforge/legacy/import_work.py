@@ -121,7 +121,7 @@ def import_scripts(ctx: ImportContext) -> None:
         error = c.opt_text(e, f, k, "error", d.get("error"), 20000)
         if status == "interrupted":
             status, error = "failed", INTERRUPTED
-            ctx.interrupted_scripts[sid] = (uid, created)
+            ctx.interrupted_scripts.setdefault(uid, {})[sid] = created
             ctx.report.problem(e, "interrupted", f, k, "was pending/processing; imported as failed")
         title = c.text(e, f, k, "title", d.get("title"), 300)
         out.append(

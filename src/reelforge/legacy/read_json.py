@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ MAX_FILE_BYTES = 4 * 1024**3
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
+@lru_cache(maxsize=4096)  # the same few keys on every row of a million-row file
 def snake(key: str) -> str:
     return _CAMEL.sub(r"_\1", key).lower()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import UTC, datetime
@@ -23,8 +24,14 @@ _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
+_NS = NAMESPACE.bytes
+
+
 def new_id(entity: str, legacy_id: Any) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"{entity}:{legacy_id}"))
+    """str(uuid.uuid5(NAMESPACE, f"{entity}:{legacy_id}")), without the UUID object (a million rows)."""
+    h = hashlib.sha1(_NS + f"{entity}:{legacy_id}".encode(), usedforsecurity=False).hexdigest()
+    variant = "89ab"[int(h[16], 16) & 0x3]
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
 
 
 def parse_when(value: Any) -> datetime | None:
