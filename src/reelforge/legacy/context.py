@@ -68,12 +68,16 @@ class ImportContext:
         quote = dialect.identifier_preparer.quote
         cols, marks = ", ".join(quote(n) for n in names), ", ".join(mark for _ in names)
         sql = f"INSERT INTO {quote(table.name)} ({cols}) VALUES ({marks})"  # noqa: S608 - names from our metadata
+        converted = [(i, p) for i, p in enumerate(procs) if p is not None]
+        defaults = [c.default for c in extra]
         for i in range(0, len(rows), CHUNK):
             batch = []
             for row in rows[i : i + CHUNK]:
                 values = [row[n] for n in given]
-                values += [c.default.arg(None) if c.default.is_callable else c.default.arg for c in extra]
-                batch.append(tuple(v if p is None else p(v) for p, v in zip(procs, values, strict=True)))
+                values += [d.arg(None) if d.is_callable else d.arg for d in defaults]
+                for index, process in converted:
+                    values[index] = process(values[index])
+                batch.append(tuple(values))
             conn.exec_driver_sql(sql, batch)
 
     def user_of(self, entity: str, file: str, key: str, legacy_user: Any) -> str | None:

@@ -34,8 +34,14 @@ def snake(key: str) -> str:
     return _CAMEL.sub(r"_\1", key).lower()
 
 
+@lru_cache(maxsize=1024)
+def _snake_names(keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(snake(k) for k in keys)
+
+
 def snake_keys(row: dict[str, Any]) -> dict[str, Any]:
-    return {snake(str(k)): v for k, v in row.items()}
+    """The row with snake_case keys (every row of a file has the same keys: converted once)."""
+    return dict(zip(_snake_names(tuple(str(k) for k in row)), row.values(), strict=True))
 
 
 def _salvage_array(text: str) -> list[Any]:
