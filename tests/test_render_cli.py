@@ -27,6 +27,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     get_settings.cache_clear()
 
 
+@pytest.mark.slow
 def test_generate_from_a_topic(env: Path) -> None:
     out = env / "out" / "short.mp4"
     argv = ["generate", "고양이가 상자를 좋아하는 이유", "--type", "shortform", "--lang", "ko", "-o", str(out)]

@@ -22,6 +22,7 @@ from reelforge.accounts.sessions import create_api_token
 from reelforge.web.admission import AdmissionMiddleware
 
 
+@pytest.mark.slow
 def test_a_burst_of_authenticated_reads_is_all_answered(db, make_user, live_server) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
     with db.session() as s:
