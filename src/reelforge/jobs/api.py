@@ -37,7 +37,8 @@ SSE_HEADERS = events.SSE_HEADERS
 StatusQ = Annotated[str | None, Query(description="pending, processing, completed, failed or cancelled")]
 TypeQ = Annotated[str | None, Query(description="longform, shortform, sora2, square, upload")]
 KindQ = Annotated[str | None, Query(description="render or upload")]
-FolderQ = Annotated[str | None, Query(alias="folder", description="folder id")]
+FolderQ = Annotated[str | None, Query(alias="folder", description="folder id (older name of folder_id)")]
+FolderIdQ = Annotated[str | None, Query(alias="folder_id", max_length=64, description="folder id, or `none`: unfiled")]
 CursorQ = Annotated[str | None, Query(description="next_cursor of the previous page")]
 LimitQ = Annotated[int, Query(ge=1, le=100)]
 IdsQ = Annotated[str | None, Query(description="comma-separated job ids to watch (default: active and changed)")]
@@ -65,10 +66,11 @@ def list_my_jobs(
     type: TypeQ = None,
     kind: KindQ = None,
     folder_id: FolderQ = None,
+    folder_id_q: FolderIdQ = None,
     cursor: CursorQ = None,
     limit: LimitQ = 20,
 ) -> JobPage:
-    f = service.JobFilter(status=status, type=type, kind=kind, folder_id=folder_id, user_id=user.id)
+    f = service.JobFilter(status=status, type=type, kind=kind, folder_id=folder_id_q or folder_id, user_id=user.id)
     items, next_cursor = service.list_jobs(db, f, cursor=cursor, limit=limit)
     return JobPage(items=[JobOut.model_validate(j) for j in items], next_cursor=next_cursor)
 
@@ -142,11 +144,12 @@ def admin_list_jobs(
     type: TypeQ = None,
     kind: KindQ = None,
     folder_id: FolderQ = None,
+    folder_id_q: FolderIdQ = None,
     user_id: Annotated[str | None, Query(description="only this user's jobs")] = None,
     cursor: CursorQ = None,
     limit: LimitQ = 50,
 ) -> AdminJobPage:
-    f = service.JobFilter(status=status, type=type, kind=kind, folder_id=folder_id, user_id=user_id)
+    f = service.JobFilter(status=status, type=type, kind=kind, folder_id=folder_id_q or folder_id, user_id=user_id)
     items, next_cursor = service.list_jobs(db, f, cursor=cursor, limit=limit)
     return AdminJobPage(items=[AdminJobOut.model_validate(j) for j in items], next_cursor=next_cursor)
 

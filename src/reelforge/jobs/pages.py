@@ -16,6 +16,7 @@ from reelforge.errors import AppError, Conflict, TooManyRequests
 from reelforge.i18n import N_
 from reelforge.jobs import events, flows, service
 from reelforge.jobs.models import JOB_STATUSES
+from reelforge.library.queries import folders_by_id
 from reelforge.web.auth import PageAdmin, PageUser
 from reelforge.web.deps import AppSettings, DbSession
 from reelforge.web.templating import add_admin_section, flash, redirect, render
@@ -90,18 +91,16 @@ def jobs_page(
     user: PageUser,
     status: Annotated[str | None, Query(max_length=20)] = None,
     type: Annotated[str | None, Query(max_length=20)] = None,
+    folder_id: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     status = status if status in JOB_STATUSES else None
     type = type if type in TYPE_LABELS else None
+    f = service.JobFilter(status=status, type=type, folder_id=folder_id or None, user_id=user.id)
     try:
-        jobs, next_cursor = service.list_jobs(
-            db, service.JobFilter(status=status, type=type, user_id=user.id), cursor=cursor, limit=20
-        )
+        jobs, next_cursor = service.list_jobs(db, f, cursor=cursor, limit=20)
     except AppError:
-        jobs, next_cursor = service.list_jobs(
-            db, service.JobFilter(status=status, type=type, user_id=user.id), limit=20
-        )
+        jobs, next_cursor = service.list_jobs(db, f, limit=20)
     return render(
         request,
         "jobs/list.html",
@@ -115,6 +114,9 @@ def jobs_page(
             "detail_base": "/jobs",
             "admin_view": False,
             "users": {},
+            "folders": folders_by_id(db, user.id),
+            "folder_id": folder_id or "",
+            "unfiled": service.UNFILED,
         },
     )
 
@@ -162,7 +164,15 @@ def _act(request: Request, db: DbSession, settings: Any, job_id: str, action: st
             flows.retry_job(db, settings, job_id, user_id=user_id)
             flash(request, _(request, "The job is queued again."), "success")
         elif action == "delete":
+            kind = service.get_job(db, job_id, user_id=user_id).kind
             flows.delete_job(db, settings, job_id, user_id=user_id)
+            if kind == "render":  # a video: say its media (video, subtitles, pictures) is gone too
+                flash(
+                    request,
+                    _(request, "The video was deleted; its video file, subtitles and pictures were removed."),
+                    "success",
+                )
+                return redirect(request, base if user_id is None else "/library")
             flash(request, _(request, "The job and its files were deleted."), "success")
             return redirect(request, base)
     except AppError as exc:

@@ -169,6 +169,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidInput("The cursor is not valid; start from the first page.", field="cursor") from None
 
 
+UNFILED = "none"  # the folder filter's value for jobs in no folder
+
+
 @dataclass
 class JobFilter:
     status: str | None = None
@@ -192,7 +195,9 @@ def list_jobs(db: Session, f: JobFilter, *, cursor: str | None = None, limit: in
         stmt = stmt.where(Job.type == f.type)
     if f.kind:
         stmt = stmt.where(Job.kind == f.kind)
-    if f.folder_id:
+    if f.folder_id == UNFILED:
+        stmt = stmt.where(Job.folder_id.is_(None))
+    elif f.folder_id:
         stmt = stmt.where(Job.folder_id == f.folder_id)
     if cursor:
         when, last_id = decode_cursor(cursor)

@@ -111,10 +111,13 @@ def list_mine(
     q: Annotated[str | None, Query(max_length=200, description="Search in title and topic")] = None,
     status: Annotated[str | None, Query()] = None,
     type: Annotated[str | None, Query()] = None,
+    folder_id: Annotated[str | None, Query(max_length=64, description="a folder id, or `none` for unfiled")] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ScriptPage:
-    rows, next_cursor = queries.list_scripts(db, user.id, q=q, status=status, type=type, cursor=cursor, limit=limit)
+    rows, next_cursor = queries.list_scripts(
+        db, user.id, q=q, status=status, type=type, folder_id=folder_id, cursor=cursor, limit=limit
+    )
     return ScriptPage(items=[script_out(r) for r in rows], next_cursor=next_cursor)
 
 

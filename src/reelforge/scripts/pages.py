@@ -15,6 +15,7 @@ from reelforge import i18n
 from reelforge.credits.service import get_price
 from reelforge.errors import AppError, InvalidInput, PaymentRequired, TooManyRequests
 from reelforge.i18n import N_
+from reelforge.library.queries import folders_by_id
 from reelforge.providers.llm import provider_name
 from reelforge.scripts import flows, prompts, queries, service
 from reelforge.scripts.models import Script
@@ -101,19 +102,21 @@ def scripts_page(
     settings: AppSettings,
     q: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[str | None, Query()] = None,
+    folder_id: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query()] = None,
 ) -> Response:
     status = status if status in queries.STATUSES else None
+    folder_id = folder_id or None
     try:
-        rows, next_cursor = queries.list_scripts(db, user.id, q=q, status=status, cursor=cursor, limit=20)
+        rows, next_cursor = queries.list_scripts(
+            db, user.id, q=q, status=status, folder_id=folder_id, cursor=cursor, limit=20
+        )
     except InvalidInput:
-        rows, next_cursor = queries.list_scripts(db, user.id, q=q, status=status, limit=20)
+        rows, next_cursor = queries.list_scripts(db, user.id, q=q, status=status, folder_id=folder_id, limit=20)
     items = [(r, service.summary(r)) for r in rows]
-    return render(
-        request,
-        "scripts/list.html",
-        {**_common(settings), "items": items, "q": q or "", "status": status or "", "next_cursor": next_cursor},
-    )
+    ctx: dict[str, Any] = {"items": items, "q": q or "", "status": status or "", "next_cursor": next_cursor}
+    ctx |= {"folders": folders_by_id(db, user.id), "folder_id": folder_id or "", "unfiled": queries.UNFILED}
+    return render(request, "scripts/list.html", {**_common(settings), **ctx})
 
 
 def _new_context(request: Request, db: DbSession, user: Any, settings: Any, **extra: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from reelforge.scripts.prompts import TYPES
 STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
 MAX_PAGE = 100
 MAX_QUERY = 200
+UNFILED = "none"  # the folder filter's value for scripts in no folder
 
 
 def get_owned_script(db: Session, script_id: str, *, user_id: str | None) -> Script:
@@ -48,10 +49,12 @@ def list_scripts(
     q: str | None = None,
     status: str | None = None,
     type: str | None = None,
+    folder_id: str | None = None,
     cursor: str | None = None,
     limit: int = 20,
 ) -> tuple[list[Script], str | None]:
-    """The user's scripts, newest first, keyset-paginated on (created_at, id); `q` searches title and topic."""
+    """The user's scripts, newest first, keyset-paginated on (created_at, id); `q` searches title and topic;
+    `folder_id` keeps one folder's scripts ("none": the unfiled ones)."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", field="status")
     if type is not None and type not in TYPES:
@@ -70,6 +73,10 @@ def list_scripts(
         stmt = stmt.where(Script.status == status)
     if type:
         stmt = stmt.where(Script.type == type)
+    if folder_id == UNFILED:
+        stmt = stmt.where(Script.folder_id.is_(None))
+    elif folder_id:
+        stmt = stmt.where(Script.folder_id == folder_id)
     if cursor:
         when, last_id = decode_cursor(cursor)
         stmt = stmt.where(or_(Script.created_at < when, and_(Script.created_at == when, Script.id < last_id)))

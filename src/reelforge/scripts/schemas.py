@@ -45,6 +45,7 @@ class ScriptOut(BaseModel):
     input_tokens: int
     output_tokens: int
     options: dict[str, Any]
+    folder_id: str | None = None
     offline_draft: bool = False
     scene_count: int = 0
     estimated_seconds: float = 0.0

@@ -54,6 +54,10 @@ def api_router() -> APIRouter:
 
     router.include_router(render_api.router)
     router.include_router(render_api.admin_router)
+    from reelforge.library import api as library_api
+
+    router.include_router(library_api.router)
+    router.include_router(library_api.library_router)
     return router
 
 
@@ -160,3 +164,6 @@ def _mount_pages(app: FastAPI) -> None:
     from reelforge.render import pages as render_pages
 
     app.include_router(render_pages.router)
+    from reelforge.library import pages as library_pages
+
+    app.include_router(library_pages.router)
