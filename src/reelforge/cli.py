@@ -61,14 +61,16 @@ def serve(
     with db.session() as session:
         created = bootstrap_admin(session, settings.admin_email)
         if created and settings.admin_starting_credits > 0:
+            from reelforge.credits import messages as credit_messages
             from reelforge.credits.service import grant
+            from reelforge.i18n import stored
 
             # So a solo install can write and render right away; recorded in the ledger like any grant.
             grant(
                 session,
                 created[0].id,
                 settings.admin_starting_credits,
-                reason="Starting credits for the first admin",
+                reason=stored.text(credit_messages.FIRST_ADMIN_CREDITS),
                 admin_id=created[0].id,
             )
         from reelforge.accounts.service import purge as purge_sessions

@@ -18,9 +18,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from reelforge.accounts.models import User
 from reelforge.accounts.service import log_activity
+from reelforge.credits import messages
 from reelforge.credits.models import CreditHistory, next_seq_expression
 from reelforge.credits.queries import balance, find_debit_by_idempotency_key, get_user, refund_of
 from reelforge.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired
+from reelforge.i18n import stored
 
 # users.credits is a 32-bit integer on PostgreSQL; keep every balance far below its limit.
 MAX_BALANCE = 1_000_000_000
@@ -264,7 +266,7 @@ def credit_topup(db: Session, user_id: str, amount: int, *, charge_request_id: s
         "charge",
         amount,
         new_balance,
-        f"Top-up request approved ({amount} credits)",
+        stored.text(messages.TOPUP_APPROVED, amount=amount),
         charge_request_id=charge_request_id,
         created_by=admin_id,
     )

@@ -13,6 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from reelforge import i18n
+from reelforge.i18n import stored
 from reelforge.jobs import events, flows, service
 from reelforge.jobs.schemas import (
     AdminJobOut,
@@ -52,9 +54,11 @@ def _sse(request: Request, settings: AppSettings, stream: AsyncIterator[str]) ->
     return events.sse_response(request, settings, stream)
 
 
-def _job_stream(database: AppDatabase, settings: AppSettings, job_id: str, last: int) -> AsyncIterator[str]:
+def _job_stream(database: AppDatabase, settings: AppSettings, job_id: str, last: int, lang: str) -> AsyncIterator[str]:
     poll = settings.job_sse_poll_seconds
-    return events.record_stream(database, "jobs", job_id, last_event_id=last, poll_seconds=poll, settings=settings)
+    return events.record_stream(
+        database, "jobs", job_id, last_event_id=last, poll_seconds=poll, settings=settings, lang=lang
+    )
 
 
 # --------------------------------------------------------------------------- own jobs
@@ -85,27 +89,35 @@ def my_jobs_events(
 
 
 @router.get("/{job_id}", response_model=JobDetail, summary="One of my jobs, with its log")
-def get_my_job(job_id: str, db: DbSession, user: CurrentUser) -> JobDetail:
+def get_my_job(job_id: str, request: Request, db: DbSession, user: CurrentUser) -> JobDetail:
     job = service.get_job(db, job_id, user_id=user.id)
-    return _detail(db, job)
+    return _detail(db, job, i18n.request_locale(request))
 
 
-def _detail(db: DbSession, job: object) -> JobDetail:
+def _log_out(line: object, lang: str) -> JobLogOut:
+    out = JobLogOut.model_validate(line)
+    out.text = stored.localize(out.log_message, lang)
+    return out
+
+
+def _detail(db: DbSession, job: object, lang: str = "en") -> JobDetail:
     base = JobOut.model_validate(job).model_dump()
-    logs = [JobLogOut.model_validate(line) for line in service.job_logs(db, base["id"])]
+    logs = [_log_out(line, lang) for line in service.job_logs(db, base["id"])]
     return JobDetail(**base, options=getattr(job, "options", {}) or {}, logs=logs)
 
 
 @router.get("/{job_id}/logs", response_model=list[JobLogOut], summary="Log lines after a given line id")
 def my_job_logs(
     job_id: str,
+    request: Request,
     db: DbSession,
     user: CurrentUser,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[JobLogOut]:
     service.get_job(db, job_id, user_id=user.id)
-    return [JobLogOut.model_validate(x) for x in service.job_logs(db, job_id, after_id=after, limit=limit)]
+    lang = i18n.request_locale(request)
+    return [_log_out(x, lang) for x in service.job_logs(db, job_id, after_id=after, limit=limit)]
 
 
 @router.get("/{job_id}/events", summary="Live progress and log of one job (SSE; resumes with Last-Event-ID)")
@@ -114,7 +126,7 @@ def my_job_events(
 ) -> StreamingResponse:
     service.get_job(db, job_id, user_id=user.id)
     last = events.parse_last_event_id(request.headers.get("last-event-id") or request.query_params.get("after"))
-    return _sse(request, settings, _job_stream(database, settings, job_id, last))
+    return _sse(request, settings, _job_stream(database, settings, job_id, last, i18n.request_locale(request)))
 
 
 @router.post("/{job_id}/cancel", response_model=CancelOut, summary="Cancel a waiting or running job")
@@ -182,8 +194,8 @@ def admin_jobs_events(
 
 
 @admin_router.get("/{job_id}", response_model=JobDetail, summary="Any job, with its log")
-def admin_get_job(job_id: str, db: DbSession, admin: AdminUser) -> JobDetail:
-    return _detail(db, service.get_job(db, job_id, user_id=None))
+def admin_get_job(job_id: str, request: Request, db: DbSession, admin: AdminUser) -> JobDetail:
+    return _detail(db, service.get_job(db, job_id, user_id=None), i18n.request_locale(request))
 
 
 @admin_router.get("/{job_id}/events", summary="Live progress and log of any job (SSE)")
@@ -192,7 +204,7 @@ def admin_job_events(
 ) -> StreamingResponse:
     service.get_job(db, job_id, user_id=None)
     last = events.parse_last_event_id(request.headers.get("last-event-id") or request.query_params.get("after"))
-    return _sse(request, settings, _job_stream(database, settings, job_id, last))
+    return _sse(request, settings, _job_stream(database, settings, job_id, last, i18n.request_locale(request)))
 
 
 @admin_router.post("/{job_id}/cancel", response_model=CancelOut, summary="Cancel any job")

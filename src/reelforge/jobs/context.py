@@ -25,7 +25,8 @@ from reelforge.config import Settings
 from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
 from reelforge.errors import JobCancelled, TransientError
-from reelforge.jobs import lease, live
+from reelforge.i18n import stored
+from reelforge.jobs import lease, live, messages
 from reelforge.jobs.registry import TABLES, WorkKind, WorkTable
 
 log = logging.getLogger(__name__)
@@ -338,7 +339,7 @@ class RunnerContext:
             self._step_label = name[:64]
             self._dirty = True
         self._publish_progress()
-        self.log(f"Step {name} started.")
+        self.log(stored.text(messages.STEP_STARTED, step=name))
         self.flush()
 
     def flush(self) -> None:
@@ -371,7 +372,7 @@ class RunnerContext:
                 lines, self._logs = self._logs, []
                 self._dirty = False
                 self._last_flush = time.monotonic()
-            lines.append(("info", f"Step {name} finished.", utcnow()))
+            lines.append(("info", stored.text(messages.STEP_FINISHED, step=name), utcnow()))
             self._publish_line(lines[-1])
             self._publish_progress()
             if not lease.write_step_done(

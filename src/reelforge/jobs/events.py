@@ -16,7 +16,8 @@ Events of one record's stream (`record_stream`):
 
 - `progress` — `{"id", "status", "progress", "step", "error", "attempts"}` whenever one of them changes
   (the first event is always the current state, so a page never starts blank);
-- `log` — `{"id", "level", "message", "created_at"}` per log line, in order;
+- `log` — `{"id", "level", "message", "text", "created_at"}` per log line, in order (`text`: the
+  line in the reader's language, see `i18n.stored`);
 - `line` — `{"level", "message", "created_at"}` (Redis only): a log line the moment it is logged,
   before it has an id; the same line follows as a `log` event once written (pages use `log`);
 - `end` — the final state, sent once the status is completed/failed/cancelled (or
@@ -50,6 +51,7 @@ from reelforge.config import Settings
 from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
 from reelforge.errors import AppError
+from reelforge.i18n import stored
 from reelforge.jobs import live
 from reelforge.jobs.registry import TABLES
 
@@ -175,11 +177,13 @@ class _Live:
             await self.sub.close()
 
 
-def _line_event(msg: dict[str, Any]) -> str | None:
+def _line_event(msg: dict[str, Any], lang: str) -> str | None:
     level, message = msg.get("level"), msg.get("message")
     if not isinstance(level, str) or not isinstance(message, str):
         return None
-    return sse("line", {"level": level, "message": message, "created_at": live.parse_time(msg.get("created_at"))})
+    created = live.parse_time(msg.get("created_at"))
+    text = stored.localize(message, lang)
+    return sse("line", {"level": level, "message": message, "text": text, "created_at": created})
 
 
 async def record_stream(
@@ -190,8 +194,10 @@ async def record_stream(
     last_event_id: int = 0,
     poll_seconds: float = 0.5,
     settings: Settings | None = None,
+    lang: str = "en",
 ) -> AsyncIterator[str]:
     """The SSE stream of one job or script (see the module docstring). Ends after `end`.
+    Log lines carry `text`, the line in `lang` (the reader's language).
 
     With Redis configured (`settings.broker_url`), live progress is pushed as it is
     published and a `changed` message triggers a database read at once.
@@ -215,7 +221,13 @@ async def record_stream(
                 last_log = line.id
                 yield sse(
                     "log",
-                    {"id": line.id, "level": line.level, "message": line.log_message, "created_at": line.created_at},
+                    {
+                        "id": line.id,
+                        "level": line.level,
+                        "message": line.log_message,
+                        "text": stored.localize(line.log_message, lang),
+                        "created_at": line.created_at,
+                    },
                     event_id=last_log,
                 )
                 last_sent = time.monotonic()
@@ -241,7 +253,7 @@ async def record_stream(
                     if state != last_state:
                         yield sse("progress", state, event_id=last_log)
                         last_state, last_sent = state, time.monotonic()
-                elif msg.get("t") == "line" and (event := _line_event(msg)) is not None:
+                elif msg.get("t") == "line" and (event := _line_event(msg, lang)) is not None:
                     yield event
                     last_sent = time.monotonic()
             if feed.sub is not None and not feed.sub.active:

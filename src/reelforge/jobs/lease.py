@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
-from reelforge.jobs import events
+from reelforge.i18n import stored
+from reelforge.jobs import events, messages
 from reelforge.jobs.registry import WorkKind, WorkTable, all_tables, find_kind, get_kind, installed_ledger, table_of
 
 log = logging.getLogger(__name__)
@@ -258,7 +259,9 @@ def refund_in(session: Session, spec: WorkTable, row: Any, status: str) -> None:
     if ledger is None:  # an app without a credits domain: nothing can have been charged through it
         log.error("cannot refund %s %s: no ledger is installed", spec.name, row.id)
         return
-    ledger.refund(session, row.debit_id, description=f"Refund: {spec.noun} {row.id} {status}")
+    ledger.refund(
+        session, row.debit_id, description=stored.text(messages.REFUND, noun=spec.noun, id=row.id, status=status)
+    )
 
 
 def finish(
@@ -303,7 +306,9 @@ def finish(
             assert row is not None
             refund_in(s, spec, row, status)
         level = "info" if status == "completed" else ("warning" if status == "cancelled" else "error")
-        message = {"completed": "Finished.", "cancelled": "Cancelled."}.get(status) or f"Failed: {error}"
+        message = {"completed": messages.FINISHED, "cancelled": messages.CANCELLED}.get(status) or stored.text(
+            messages.FAILED, error=error
+        )
         s.execute(insert(spec.log_model).values(_log_row(spec, record_id, level, message)))
     events.notify(record_id)
     kind = kind_of_record(db, spec, record_id)

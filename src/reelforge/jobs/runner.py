@@ -44,7 +44,8 @@ from reelforge.config import Settings
 from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
 from reelforge.errors import JobCancelled, PermanentError, TransientError
-from reelforge.jobs import checkpoint, lease
+from reelforge.i18n import stored
+from reelforge.jobs import checkpoint, lease, messages
 from reelforge.jobs.context import LeaseLost, RunnerContext, WorkerStopping, signal_cancel, workdir_for
 from reelforge.jobs.lease import claim, finish, pending_candidates, release, table_for_kind
 from reelforge.jobs.registry import TABLES, Step, WorkKind, WorkTable, all_tables, get_kind, table_of
@@ -137,18 +138,20 @@ def _execute(
     ctx.start_heartbeat()
     try:
         if attempt > 1:
-            ctx.log(f"Attempt {attempt}: resuming after {', '.join(done) or 'no finished step'}.", "warning")
+            ctx.log(
+                stored.text(messages.RESUMING, attempt=attempt, steps=", ".join(done) or messages.NO_STEP), "warning"
+            )
         checkpoints = checkpoint.enabled(settings)
         if checkpoints and done:
             restored = _retrying(
                 ctx, settings, "restore", lambda: checkpoint.restore(settings, spec.name, record_id, ctx.workdir)
             )
             if restored:
-                ctx.log(f"Restored {restored} files of the finished steps from the media store.")
+                ctx.log(stored.text(messages.RESTORED, count=restored))
         if done and kind.steps_share_files and not any(ctx.workdir.iterdir()):
             # Another machine did the finished steps and nothing of them is here (no checkpoints):
             # run them again rather than fail in a step that needs their files.
-            ctx.log(f"The files of {', '.join(done)} are not on this machine: making them again.", "warning")
+            ctx.log(stored.text(messages.MAKING_AGAIN, steps=", ".join(done)), "warning")
             done = []
         steps = kind.steps(db, record_id)
         if not steps:
@@ -242,7 +245,12 @@ def _retrying(ctx: RunnerContext, settings: Settings, name: str, fn: Callable[[]
             if attempt >= retries:
                 raise
             delay = settings.job_retry_backoff_seconds * (2**attempt)
-            ctx.log(f"Step {name}: {exc}; retry {attempt + 1}/{retries} in {delay:.1f}s.", "warning")
+            ctx.log(
+                stored.text(
+                    messages.STEP_RETRY, step=name, error=exc, n=attempt + 1, total=retries, delay=f"{delay:.1f}"
+                ),
+                "warning",
+            )
             ctx.flush()
             ctx.sleep(delay)
     raise AssertionError("unreachable")

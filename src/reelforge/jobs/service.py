@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from reelforge.config import Settings, get_settings
 from reelforge.db.base import utcnow
 from reelforge.errors import Conflict, InvalidInput, NotFound, TooManyRequests
-from reelforge.jobs import checkpoint
+from reelforge.i18n import stored
+from reelforge.jobs import checkpoint, messages
 from reelforge.jobs.context import workdir_for
 from reelforge.jobs.models import ACTIVE_STATUSES, JOB_STATUSES, Job, JobLog, JobWorker
 from reelforge.jobs.registry import TABLES, Ledger, WorkTable, all_tables, find_kind, installed_ledger, table_of
@@ -127,7 +128,7 @@ def create_job(
             db,
             user_id,
             price,
-            description=description or f"{type} job {job.id}",
+            description=description or stored.text(messages.DEBIT, type=type, id=job.id),
             job_id=job.id,
             idempotency_key=idempotency_key,
         )
@@ -227,7 +228,11 @@ def cancel_record(db: Session, spec: WorkTable, record_id: str) -> str:
         assert row is not None
         db.refresh(row)
         if row.debit_id:
-            _ledger().refund(db, row.debit_id, description=f"Refund: {spec.noun} {record_id} cancelled")
+            _ledger().refund(
+                db,
+                row.debit_id,
+                description=stored.text(messages.REFUND, noun=spec.noun, id=record_id, status="cancelled"),
+            )
         db.add(spec.log_model(**{spec.log_fk: record_id, "level": "warning", "log_message": "Cancelled."}))
         return "cancelled"
     res = db.execute(
@@ -283,7 +288,12 @@ def retry_record(db: Session, spec: WorkTable, record_id: str, settings: Setting
             # A refund gives back exactly what was debited, so it says what the retry costs.
             # Not linked through job_id/script_id: the ledger keeps one debit per job (the
             # audit checks that); the retry's debit is tied to the work by its debit_id.
-            entry = ledger.debit(db, row.user_id, refunded.amount, description=f"Retry of {spec.noun} {record_id}")
+            entry = ledger.debit(
+                db,
+                row.user_id,
+                refunded.amount,
+                description=stored.text(messages.RETRY_CHARGE, noun=spec.noun, id=record_id),
+            )
             new_debit_id = entry.id
     now = utcnow()
     res = db.execute(

@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reelforge.errors import PermanentError
+from reelforge.i18n import stored
 from reelforge.jobs.context import JobContext
+from reelforge.render import messages
 from reelforge.render.ffmpeg import ffmpeg_path
 from reelforge.render.fonts import fonts_dir
 from reelforge.render.options import FPS, RenderOptions
@@ -383,7 +385,15 @@ def compose(
             del tail[:-20]
 
     argv = build_command(plan_part, ffmpeg=ffmpeg_path(ctx.settings.ffmpeg))
-    ctx.log(f"compose: {len(plan.scenes)} scenes, {plan.duration:.1f} s, {plan.size[0]}x{plan.size[1]}")
+    ctx.log(
+        stored.text(
+            messages.COMPOSE_PLAN,
+            count=len(plan.scenes),
+            seconds=f"{plan.duration:.1f}",
+            width=plan.size[0],
+            height=plan.size[1],
+        )
+    )
     try:
         code = ctx.run_process(argv, on_line=on_line, timeout=max(600.0, plan.duration * 20))
     except BaseException:

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reelforge.errors import PermanentError
+from reelforge.i18n import stored
 from reelforge.jobs.context import JobContext
 from reelforge.providers.image import ImageProvider, image_provider
 from reelforge.providers.tts import SpeechProvider, speech_provider, wav_seconds
 from reelforge.providers.video import VideoProvider, video_provider
+from reelforge.render import messages
 from reelforge.render.compose import MOTION_MARGIN, MOTIONS, ComposePlan, Scene, compose, plan_from_options
 from reelforge.render.options import RenderOptions
 from reelforge.render.subtitles import build_cues, to_ass, to_srt, write_text_atomic
@@ -133,10 +135,18 @@ def step_images(work: RenderWork, report: Report = _noop) -> list[Path]:
             continue
         result = provider.generate(scene.image_prompt, target, size=size)
         made += 1
-        work.ctx.log(f"image {i + 1}/{len(scenes)} by {result.provider}: {scene.image_prompt[:80]}")
+        work.ctx.log(
+            stored.text(
+                messages.IMAGE_MADE,
+                n=i + 1,
+                total=len(scenes),
+                provider=result.provider,
+                prompt=scene.image_prompt[:80],
+            )
+        )
         report((i + 1) / len(scenes))
     if made == 0:
-        work.ctx.log("images: all scene images already made; skipped")
+        work.ctx.log(stored.text(messages.IMAGES_SKIPPED))
     return work.visuals()
 
 
@@ -158,7 +168,16 @@ def _step_clips(work: RenderWork, report: Report) -> list[Path]:
         result = provider.generate(
             work.ctx, scene.image_prompt, target, seconds=seconds, size=(w, h), report=sub_report
         )
-        work.ctx.log(f"clip {i + 1}/{len(scenes)} ({seconds} s) by {result.provider}: {scene.image_prompt[:80]}")
+        work.ctx.log(
+            stored.text(
+                messages.CLIP_MADE,
+                n=i + 1,
+                total=len(scenes),
+                seconds=seconds,
+                provider=result.provider,
+                prompt=scene.image_prompt[:80],
+            )
+        )
         report((i + 1) / len(scenes))
     return work.visuals()
 
@@ -187,7 +206,15 @@ def step_narration(work: RenderWork, report: Report = _noop) -> list[float]:
         if result.seconds < 0.05:
             raise PermanentError(f"scene {i + 1}: the speech provider returned no audible audio")
         seconds[key] = round(result.seconds, 4)
-        work.ctx.log(f"narration {i + 1}/{len(scenes)} by {result.provider}: {result.seconds:.2f} s")
+        work.ctx.log(
+            stored.text(
+                messages.NARRATION_MADE,
+                n=i + 1,
+                total=len(scenes),
+                provider=result.provider,
+                seconds=f"{result.seconds:.2f}",
+            )
+        )
         _write_json(work.narration_manifest, {"seconds": seconds})
         report((i + 1) / len(scenes))
     _write_json(work.narration_manifest, {"seconds": seconds})
@@ -217,7 +244,7 @@ def step_subtitles(work: RenderWork, report: Report = _noop) -> Path:
         ass = to_ass(cues, work.options.frame_size, work.options.subtitles, work.options.subtitle_position)
         write_text_atomic(work.ass_path, ass)
     write_text_atomic(work.srt_path, to_srt(cues))
-    work.ctx.log(f"subtitles: {len(cues)} cues")
+    work.ctx.log(stored.text(messages.SUBTITLES_MADE, count=len(cues)))
     report(1.0)
     return work.srt_path
 
@@ -256,7 +283,7 @@ def build_plan(work: RenderWork, output: Path | None = None) -> ComposePlan:
 
 def step_compose(work: RenderWork, report: Report = _noop) -> Path:
     if work.video_path.is_file():
-        work.ctx.log("compose: video already rendered; skipped")
+        work.ctx.log(stored.text(messages.COMPOSE_SKIPPED))
         return work.video_path
     plan = build_plan(work)
     return compose(work.ctx, plan, on_progress=report)

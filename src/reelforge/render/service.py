@@ -29,10 +29,12 @@ from reelforge.config import Settings
 from reelforge.credits import service as credits
 from reelforge.credits.service import VIDEO_TYPES
 from reelforge.errors import Conflict, InvalidInput, NotFound
+from reelforge.i18n import stored
 from reelforge.jobs import service as jobs
 from reelforge.jobs.models import Job
 from reelforge.jobs.runner import workdir_for
 from reelforge.providers.tts import AZURE_DEFAULT_VOICES, EspeakSpeech
+from reelforge.render import messages
 from reelforge.render.options import FRAME_SIZES, QUALITIES, SUBTITLE_STYLES, RenderOptions
 from reelforge.render.probe import probe
 from reelforge.render.queries import KIND as KIND
@@ -188,7 +190,7 @@ def create_render_job(
         title=title,
         options=job_options,
         price=credits.get_price(db, "video", opts.type),
-        description=f"Video ({opts.type}): {title[:80]}",
+        description=stored.text(messages.VIDEO_DEBIT, type=opts.type, title=title[:80]),
         idempotency_key=idempotency_key,
         script_id=script_id,
         folder_id=folder_id,

@@ -14,9 +14,10 @@ from typing import Any
 
 from reelforge.db.engine import Database
 from reelforge.errors import PermanentError
+from reelforge.i18n import stored
 from reelforge.jobs.context import JobContext
 from reelforge.jobs.registry import Step
-from reelforge.render import pipeline
+from reelforge.render import messages, pipeline
 from reelforge.render.pipeline import RenderWork
 from reelforge.scripts.schema import ScriptDocument, load_document
 
@@ -123,7 +124,7 @@ def step_script(ctx: JobContext) -> None:
         if status == "pending":
             from reelforge.jobs.runner import run
 
-            ctx.log("Writing the script first.")
+            ctx.log(stored.text(messages.WRITING_SCRIPT_FIRST))
             run(db, ctx.settings, "script", script_id)  # no-op if another worker claimed it meanwhile
             continue
         # another worker is writing it: wait for it (bounded)
@@ -141,11 +142,11 @@ def step_script(ctx: JobContext) -> None:
     document = load_document(content)
     reused = reuse_parent_outputs(ctx, fields, document)
     if reused:
-        ctx.log(f"Reusing the earlier render's {' and '.join(reused)} (same options for them).")
+        ctx.log(stored.text(messages.REUSING, what=" and ".join(reused)))
     tmp = snapshot.with_name(snapshot.name + ".part")
     tmp.write_text(document.model_dump_json(indent=1), encoding="utf-8")
     tmp.replace(snapshot)
-    ctx.log(f"Script: {len(document.scenes)} scenes, “{document.title}”.")
+    ctx.log(stored.text(messages.SCRIPT_READY, count=len(document.scenes), title=document.title))
     report(1.0)
 
 
@@ -207,7 +208,15 @@ def step_publish(ctx: JobContext) -> None:
             from reelforge.youtube.flows import chain_upload_after_render
 
             chain_upload_after_render(s, job, ctx.settings)  # its upload job is dispatched after this commit
-    ctx.log(f"Video ready: {info.duration:.1f} s, {video.size / 1e6:.1f} MB, {info.width}x{info.height}.")
+    ctx.log(
+        stored.text(
+            messages.VIDEO_READY,
+            seconds=f"{info.duration:.1f}",
+            mb=f"{video.size / 1e6:.1f}",
+            width=info.width,
+            height=info.height,
+        )
+    )
 
 
 def steps(db: Database, record_id: str) -> list[Step]:

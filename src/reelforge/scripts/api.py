@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from reelforge import i18n
 from reelforge.credits.service import get_price
+from reelforge.i18n import stored
 from reelforge.jobs import events
 from reelforge.providers.llm import provider_name
 from reelforge.scripts import flows, prompts, queries, service
@@ -169,13 +171,18 @@ def retry(script_id: str, request: Request, db: DbSession, user: CurrentUser, se
 @router.get("/{script_id}/logs", response_model=list[ScriptLogOut], summary="Log lines after a given line id")
 def logs(
     script_id: str,
+    request: Request,
     db: DbSession,
     user: CurrentUser,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[ScriptLogOut]:
     queries.get_owned_script(db, script_id, user_id=user.id)
-    return [ScriptLogOut.model_validate(x) for x in queries.script_logs(db, script_id, after_id=after, limit=limit)]
+    lang = i18n.request_locale(request)
+    out = [ScriptLogOut.model_validate(x) for x in queries.script_logs(db, script_id, after_id=after, limit=limit)]
+    for line in out:
+        line.text = stored.localize(line.log_message, lang)
+    return out
 
 
 @router.get("/{script_id}/events", summary="Live progress and log of a script job (SSE; resumes with Last-Event-ID)")
@@ -186,7 +193,13 @@ def script_events(
     last = events.parse_last_event_id(request.headers.get("last-event-id") or request.query_params.get("after"))
     poll = float(getattr(settings, "job_sse_poll_seconds", 0.5))
     stream = events.record_stream(
-        database, "scripts", script_id, last_event_id=last, poll_seconds=poll, settings=settings
+        database,
+        "scripts",
+        script_id,
+        last_event_id=last,
+        poll_seconds=poll,
+        settings=settings,
+        lang=i18n.request_locale(request),
     )
     return events.sse_response(request, settings, stream)
 

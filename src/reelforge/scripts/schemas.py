@@ -94,8 +94,9 @@ class ScriptLogOut(BaseModel):
 
     id: int
     level: str
-    log_message: str
+    log_message: str  # as stored (English for lines the system writes)
     created_at: datetime
+    text: str = ""  # the line in the reader's language
 
 
 class TypeInfo(BaseModel):

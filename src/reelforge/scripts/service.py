@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from reelforge.config import Settings
 from reelforge.credits import service as credits
 from reelforge.errors import Conflict, InvalidInput
+from reelforge.i18n import stored
 from reelforge.jobs.runner import TABLES, workdir_for
 from reelforge.jobs.service import cancel_record, check_user_limits, retry_record
 from reelforge.providers.llm import ScriptRequest
+from reelforge.scripts import messages
 from reelforge.scripts.models import Script, ScriptLog
 from reelforge.scripts.prompts import LANGUAGES, LENGTHS, TONES, TYPES
 from reelforge.scripts.queries import MAX_PAGE as MAX_PAGE
@@ -162,7 +164,7 @@ def _create_paid(db: Session, user_id: str, request: ScriptRequest, key: str | N
         db,
         user_id,
         price,
-        description=f"Script: {request.topic[:80]}",
+        description=stored.text(messages.SCRIPT_DEBIT, topic=request.topic[:80]),
         script_id=row.id,
         idempotency_key=key,
     )

@@ -20,6 +20,7 @@ from typing import Any
 from reelforge.config import Settings
 from reelforge.db.engine import Database
 from reelforge.errors import PermanentError
+from reelforge.i18n import stored
 from reelforge.jobs.context import JobContext
 from reelforge.jobs.registry import Step, WorkKind, register
 from reelforge.providers.llm import (
@@ -31,7 +32,7 @@ from reelforge.providers.llm import (
     provider_name,
 )
 from reelforge.scripts import backup as backup_mod
-from reelforge.scripts import prompts
+from reelforge.scripts import messages, prompts
 from reelforge.scripts.models import Script
 from reelforge.scripts.schema import ScriptDocument, load_document
 
@@ -97,9 +98,10 @@ def write_script(
     """Run the configured writer with the job log as its live output."""
     writer = writer or get_script_writer(settings)
     if writer.name == "openai":
-        ctx.log(f"Writing with {settings.llm_model} at {getattr(writer, 'endpoint', settings.llm_base_url)}.")
+        endpoint = getattr(writer, "endpoint", settings.llm_base_url)
+        ctx.log(stored.text(messages.WRITING_WITH, model=settings.llm_model, endpoint=endpoint))
     else:
-        ctx.log("Writing an offline draft (no AI model is configured; set REELFORGE_LLM_API_KEY to use one).")
+        ctx.log(stored.text(messages.WRITING_OFFLINE))
     step_progress = getattr(ctx, "step_progress", None)
     stream = StreamLog(ctx.log, step_progress, expected_chars=request.scene_target() * 260)
     try:
@@ -108,8 +110,10 @@ def write_script(
         stream.close()
     ctx.check_cancelled()
     if result.input_tokens or result.output_tokens:
-        ctx.log(f"Tokens: {result.input_tokens} in, {result.output_tokens} out ({result.attempts} call(s)).")
-    ctx.log(f"Wrote {len(result.document.scenes)} scenes: {result.document.title}")
+        ctx.log(
+            stored.text(messages.TOKENS, input=result.input_tokens, output=result.output_tokens, calls=result.attempts)
+        )
+    ctx.log(stored.text(messages.WROTE, count=len(result.document.scenes), title=result.document.title))
     return result
 
 
@@ -141,7 +145,7 @@ def step_backup(ctx: JobContext) -> None:
 def step_write(ctx: JobContext) -> None:
     draft = Path(ctx.workdir) / DRAFT_FILE
     if draft.exists():
-        ctx.log("Draft already written by an earlier attempt; reusing it.")
+        ctx.log(stored.text(messages.DRAFT_REUSED))
         return
     db: Database = ctx.db  # type: ignore[attr-defined]
     row = _load(db, ctx.record_id)  # type: ignore[attr-defined]
@@ -149,8 +153,15 @@ def step_write(ctx: JobContext) -> None:
     with db.session() as s:  # may seed the default templates on first use
         prompt_set = prompts.prompt_set_for(s, request)
     ctx.log(
-        f"Topic: {request.topic} ({request.type}, {request.language}, tone {request.tone}, "
-        f"template {prompt_set.prompt_id} v{prompt_set.prompt_version})."
+        stored.text(
+            messages.TOPIC,
+            topic=request.topic,
+            type=request.type,
+            language=request.language,
+            tone=request.tone,
+            prompt_id=prompt_set.prompt_id,
+            version=prompt_set.prompt_version,
+        )
     )
     result = write_script(ctx.settings, request, prompt_set, ctx)
     payload = {
@@ -187,7 +198,7 @@ def step_save(ctx: JobContext) -> None:
             "prompt_id": payload.get("prompt_id"),
             "prompt_version": payload.get("prompt_version"),
         }
-    ctx.log("Saved the script.")
+    ctx.log(stored.text(messages.SAVED))
 
 
 def steps(db: Database, record_id: str) -> list[Step]:

@@ -11,7 +11,13 @@ from fastapi import APIRouter, FastAPI
 
 from reelforge import __version__
 from reelforge.config import Settings, get_settings
+
+# Every stored-text template (job log and ledger lines) must be known where those lines are shown.
+from reelforge.credits import messages as _credit_lines  # noqa: F401
 from reelforge.db.engine import Database
+from reelforge.jobs import messages as _job_lines  # noqa: F401
+from reelforge.render import messages as _render_lines  # noqa: F401
+from reelforge.scripts import messages as _script_lines  # noqa: F401
 from reelforge.web import health
 from reelforge.web.admission import AdmissionMiddleware, widen_thread_pool
 from reelforge.web.errors import install_error_handlers

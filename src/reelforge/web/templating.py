@@ -35,7 +35,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from reelforge import __version__, i18n
 from reelforge.errors import Forbidden
-from reelforge.i18n import N_
+from reelforge.i18n import N_, stored
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +301,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "ngettext": _n,
         "flashes": flashes,
         "current_path": request.url.path,
+        "stored_text": lambda line: stored.localize(line, locale),  # job log and ledger lines
         "format_datetime": lambda v, fmt="medium": i18n.format_datetime(v, locale, tz, fmt),
         "format_date": lambda v, fmt="medium": i18n.format_date(v, locale, tz, fmt),
         "format_number": lambda v: i18n.format_number(v, locale),

@@ -100,7 +100,7 @@
       t.dateTime = when.toISOString();
       t.textContent = fmt.format(when);
       li.appendChild(t);
-      li.appendChild(document.createTextNode(line.message));
+      li.appendChild(document.createTextNode(line.text || line.message));
       log.appendChild(li);
       if (atBottom) log.scrollTop = log.scrollHeight;
     });

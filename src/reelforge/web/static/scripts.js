@@ -49,7 +49,7 @@
         var li = document.createElement("li");
         li.className = "lv-" + line.level + (line.message.indexOf("✎") === 0 ? " pen" : "");
         li.setAttribute("data-log-id", line.id);
-        li.textContent = line.message;
+        li.textContent = line.text || line.message;
         logList.appendChild(li);
         logList.scrollTop = logList.scrollHeight;
       });
