@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from reelforge.credits import messages as credit_lines
@@ -12,7 +10,7 @@ from reelforge.jobs import messages as job_lines
 from reelforge.render import messages as render_lines
 from reelforge.scripts import messages as script_lines
 
-JOB = str(uuid.uuid4())
+JOB = "44bbcdfe-1c2d-4e5f-8a9b-0c1d2e3f4a5b"  # fixed: xdist workers must collect the same ids
 
 
 @pytest.mark.parametrize(
