@@ -115,6 +115,15 @@ def worker(
         list[str] | None,
         typer.Option("--queue", "-q", help="Only these queues (scripts, render, uploads); repeatable."),
     ] = None,
+    health_port: Annotated[
+        int | None,
+        typer.Option(
+            "--health-port",
+            min=0,
+            max=65535,
+            help="Serve /healthz and /metrics on this port (default REELFORGE_WORKER_HEALTH_PORT; 0 = off).",
+        ),
+    ] = None,
 ) -> None:
     """Run jobs: Dramatiq workers when REELFORGE_BROKER_URL is set, else (or with --local) a local pool."""
     import signal
@@ -136,18 +145,23 @@ def worker(
         from reelforge.jobs.actors import run_worker
 
         console.print(f"reelforge worker: Dramatiq on {settings.broker_url.split('@')[-1]}, {size} thread(s)")
-        run_worker(settings, db, threads=size, queues=queue or None)
+        run_worker(settings, db, threads=size, queues=queue or None, health_port=health_port)
         return
+    from reelforge.jobs.health import HealthServer
     from reelforge.jobs.pool import WorkerPool
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    port = settings.worker_health_port if health_port is None else health_port
+    listener = HealthServer(settings.model_copy(update={"broker_url": ""}), db, port=port).start() if port else None
     pool = WorkerPool(db, settings, size=size, queues=queue or None, mode="local").start()
     console.print(f"reelforge worker: local pool {pool.worker_id}, {size} thread(s); Ctrl-C stops it")
     while not stop.wait(0.5):
         pass
     pool.stop()
+    if listener is not None:
+        listener.stop()
 
 
 @db_app.command("upgrade")

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     # SSE with Redis: progress is pushed, the database is re-read every max(this, job_sse_poll_seconds)
     job_sse_live_poll_seconds: float = Field(default=3.0, gt=0, le=60)
     sse_max_streams: int = Field(default=1000, ge=1, le=100_000)  # open SSE streams per API process; beyond: 503
+    worker_health_port: int = Field(default=0, ge=0, le=65535)  # `reelforge worker`: /healthz + /metrics; 0 = off
+    worker_health_host: str = "0.0.0.0"  # noqa: S104 - an orchestrator probes the worker from outside
+
+    # Metrics (GET /metrics, Prometheus text format)
+    metrics_token: str = ""  # Bearer token a scraper must send; empty: loopback only (or 404)
+    metrics_loopback: bool = True  # without a token, answer scrapes from 127.0.0.1/::1 that no proxy forwarded
 
     # Mail
     smtp_url: str = ""  # smtp://user:pass@host:587 (STARTTLS) or smtps://... ; empty: write .eml to outbox

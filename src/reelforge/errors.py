@@ -15,6 +15,7 @@ class AppError(Exception):
     status = 400
     title = "Bad request"
     type_ = "about:blank"
+    localized = False  # True: the API translates title and detail (catalogue msgids) into the reader's language
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
@@ -56,6 +57,14 @@ class PaymentRequired(AppError):
 class TooManyRequests(AppError):
     status = 429
     title = "Too many requests"
+
+
+class ServiceUnavailable(AppError):
+    """A service the request needs (the job queue) is down; nothing was written. Retry later."""
+
+    status = 503
+    title = "Service unavailable"
+    localized = True
 
 
 class JobCancelled(Exception):

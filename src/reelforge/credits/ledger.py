@@ -16,11 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from reelforge import metrics
 from reelforge.accounts.models import User
 from reelforge.accounts.service import log_activity
 from reelforge.credits import messages
 from reelforge.credits.models import CreditHistory, next_seq_expression
 from reelforge.credits.queries import balance, find_debit_by_idempotency_key, get_user, refund_of
+from reelforge.db.outbox import after_commit
 from reelforge.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentRequired
 from reelforge.i18n import stored
 
@@ -178,7 +180,7 @@ def debit(
                 balance=user.credits,
                 price=amount,
             )
-        return _append(
+        entry = _append(
             db,
             user_id,
             "use",
@@ -189,6 +191,8 @@ def debit(
             script_id=script_id,
             idempotency_key=idempotency_key,
         )
+        after_commit(db, lambda: metrics.ledger_debit(amount))  # counted only once it is committed
+        return entry
 
     if idempotency_key is None:
         return _do()
@@ -237,7 +241,7 @@ def refund(db: Session, debit_id: str, *, description: str) -> CreditHistory | N
             new_balance = _move(db, original.user_id, -original.amount)
             if new_balance is None:  # only if the balance would pass MAX_BALANCE
                 raise Conflict("The refund would exceed the maximum balance.", balance=balance(db, original.user_id))
-            return _append(
+            entry = _append(
                 db,
                 original.user_id,
                 "refund",
@@ -248,6 +252,8 @@ def refund(db: Session, debit_id: str, *, description: str) -> CreditHistory | N
                 script_id=original.script_id,
                 refund_of_id=original.id,
             )
+            after_commit(db, lambda: metrics.ledger_refund(entry.amount))
+            return entry
     except IntegrityError:
         if refund_of(db, debit_id) is not None:
             return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
@@ -24,12 +25,15 @@ from dramatiq.middleware import Callbacks, ShutdownNotifications
 from reelforge.config import Settings
 from reelforge.db.engine import Database
 from reelforge.jobs import runner
+from reelforge.jobs.broker import BrokerWatch, ConnectionNoise
+from reelforge.jobs.health import HealthServer
 from reelforge.jobs.pool import Upkeep
 from reelforge.jobs.registry import WorkKind, all_kinds, get_kind
 
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUES = ("scripts", "render", "uploads")
+RESEND_AFTER_OUTAGE = timedelta(seconds=5)  # not rows another worker re-sent a moment ago
 
 _lock = threading.Lock()
 _brokers: dict[tuple[str, str], RedisBroker] = {}
@@ -40,6 +44,7 @@ class _WorkerState:
     db: Database | None = None
     settings: Settings | None = None
     worker_id: str = ""
+    watch: BrokerWatch | None = None  # set in a `reelforge worker` process
     stopping = threading.Event()
     busy = 0
     done = 0
@@ -67,6 +72,8 @@ def _run_message(kind: str, record_id: str) -> None:
     db, settings = STATE.db, STATE.settings
     if db is None or settings is None:
         raise RuntimeError("this process is not a reelforge worker (run `reelforge worker`)")
+    if STATE.watch is not None and not STATE.watch.wait_up(STATE.stopping):
+        return  # stopping during an outage: the row stays pending and is re-sent later
     with STATE.lock:
         STATE.busy += 1
     try:
@@ -114,8 +121,20 @@ def queue_lengths(settings: Settings) -> dict[str, int]:
     return out
 
 
-def run_worker(settings: Settings, db: Database, *, threads: int = 1, queues: list[str] | None = None) -> None:
-    """Consume the queues until SIGINT/SIGTERM (the `reelforge worker` command)."""
+def run_worker(
+    settings: Settings,
+    db: Database,
+    *,
+    threads: int = 1,
+    queues: list[str] | None = None,
+    health_port: int | None = None,
+) -> None:
+    """Consume the queues until SIGINT/SIGTERM (the `reelforge worker` command).
+
+    A `BrokerWatch` pauses the consumers (and holds back messages already fetched) while
+    Redis does not answer, logging once per outage; when it answers again every waiting
+    row is re-sent. `health_port` (default REELFORGE_WORKER_HEALTH_PORT; 0 = off) starts
+    the /healthz + /metrics listener."""
     STATE.db, STATE.settings = db, settings
     STATE.worker_id = runner.new_worker_id()
     wanted = sorted(set(queues or {k.queue for k in all_kinds()} or DEFAULT_QUEUES))
@@ -134,7 +153,26 @@ def run_worker(settings: Settings, db: Database, *, threads: int = 1, queues: li
         jobs_done=lambda: STATE.done,
         on_requeue=lambda kind, rid: enqueue(settings, get_kind(kind), rid),
         resend_stale=True,
+        can_send=lambda: watch.up.is_set(),
     )
+
+    def on_down() -> None:
+        for consumer in list(worker.consumers.values()):
+            consumer.pause()
+
+    def on_up() -> None:
+        for consumer in list(worker.consumers.values()):
+            consumer.resume()
+        upkeep.resend_stale_pending(older_than=RESEND_AFTER_OUTAGE)  # messages may have died with Redis
+
+    watch = BrokerWatch(settings.broker_url, on_down=on_down, on_up=on_up)
+    STATE.watch = watch
+    noise = ConnectionNoise(watch)
+    for name in [*(f"ConsumerThread({q})" for q in wanted), *(f"ConsumerThread({q}.DQ)" for q in wanted)]:
+        logging.getLogger(f"dramatiq.worker.{name}").addFilter(noise)
+    logging.getLogger("dramatiq.worker.WorkerThread").addFilter(noise)
+    port = settings.worker_health_port if health_port is None else health_port
+    listener = HealthServer(settings, db, port=port).start() if port else None
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -142,14 +180,20 @@ def run_worker(settings: Settings, db: Database, *, threads: int = 1, queues: li
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    watch.start()  # first PING now, so the upkeep sends nothing into a dead broker
     upkeep.start()
     worker.start()
+    if not watch.up.is_set():
+        on_down()  # the consumers exist only now
     log.info("dramatiq worker %s consuming %s with %d thread(s)", STATE.worker_id, wanted, threads)
     try:
         while not stop.wait(0.5):
             pass
     finally:
         STATE.stopping.set()  # running jobs hand themselves back at their next check
+        watch.stop()
         worker.stop(timeout=15000)
         upkeep.stop()
         broker.close()
+        if listener is not None:
+            listener.stop()

@@ -1,4 +1,4 @@
-"""`reelforge doctor` checks of the job engine: stuck work, idle queues, missing refunds."""
+"""`reelforge doctor` checks of the job engine: stuck work, idle queues, missing refunds, the broker."""
 
 from __future__ import annotations
 
@@ -76,4 +76,8 @@ def check_jobs(settings: Settings, db: Database) -> list[Finding]:
             ),
         )
     )
+    if settings.broker_url:
+        from reelforge.jobs.broker import probe
+
+        findings.append(Finding("broker", *probe(settings)))
     return findings

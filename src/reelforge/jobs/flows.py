@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from reelforge.config import Settings
 from reelforge.db.outbox import after_commit
 from reelforge.jobs import events, service
+from reelforge.jobs.broker import require_broker
 from reelforge.jobs.context import signal_cancel
 from reelforge.jobs.dispatch import dispatch
 from reelforge.jobs.models import Job
@@ -31,6 +32,7 @@ def cancel_job(db: Session, job_id: str, *, user_id: str | None) -> str:
 
 def retry_job(db: Session, settings: Settings, job_id: str, *, user_id: str | None) -> Job:
     """Queue failed or cancelled work again (charging it again when `job_retry_charges`)."""
+    require_broker(settings)
     job = service.retry_job(db, job_id, user_id=user_id, settings=settings)
     kind = job.kind
     after_commit(db, lambda: dispatch(settings, kind, job_id))

@@ -34,7 +34,10 @@ log = logging.getLogger(__name__)
 
 _LOCAL_POOLS: list[WorkerPool] = []
 _POOLS_LOCK = threading.Lock()
-STALE_PENDING = timedelta(minutes=10)  # distributed mode: re-send pending work this old
+# Distributed mode: re-send pending work this old (its message may be lost: a failed enqueue after
+# the commit, a Redis restart): with upkeep every <= 10 s, within a minute. A duplicate message is
+# harmless: the runner's claim is a conditional UPDATE.
+STALE_PENDING = timedelta(seconds=45)
 
 
 def wake_local_pools() -> int:
@@ -62,11 +65,13 @@ class Upkeep:
         jobs_done: Callable[[], int],
         on_requeue: Callable[[str, str], None],
         resend_stale: bool = False,
+        can_send: Callable[[], bool] | None = None,
     ) -> None:
         self.db, self.settings = db, settings
         self.worker_id, self.mode, self.queues, self.threads = worker_id, mode, queues, threads
         self.busy, self.jobs_done, self.on_requeue = busy, jobs_done, on_requeue
         self.resend_stale = resend_stale
+        self.can_send = can_send or (lambda: True)  # False while the broker is down: nothing is sent
         self.interval = max(0.5, min(10.0, settings.job_lease_seconds / 2))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -95,6 +100,8 @@ class Upkeep:
         try:
             self.beat()
             rec = runner.recover_expired(self.db, self.settings)
+            if not self.can_send():
+                return  # re-queued rows stay pending; they are re-sent when the broker is back
             for kind, record_id in rec.requeued:
                 self.on_requeue(kind, record_id)
             if self.resend_stale:
@@ -125,8 +132,9 @@ class Upkeep:
                 row.seen_at, row.busy, row.jobs_done = now, self.busy(), self.jobs_done()
             s.execute(delete(JobWorker).where(JobWorker.seen_at < now - timedelta(days=1)))
 
-    def resend_stale_pending(self) -> None:
-        cutoff = utcnow() - STALE_PENDING
+    def resend_stale_pending(self, older_than: timedelta = STALE_PENDING) -> None:
+        """Send a message again for pending work untouched for `older_than` (and mark it touched)."""
+        cutoff = utcnow() - older_than
         for spec in all_tables():
             model = spec.model
             cols = [model.id] + ([model.kind] if spec.single_kind is None else [])

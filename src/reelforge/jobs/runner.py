@@ -34,12 +34,14 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from reelforge import metrics
 from reelforge.config import Settings
 from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
@@ -208,6 +210,7 @@ def _execute(
         _fail(db, ctx, spec, record_id, worker_id, result.error)
     finally:
         ctx.stop_heartbeat()
+        metrics.job_finished(kind.name, result.status)
     return result
 
 
@@ -232,7 +235,11 @@ def _fail(db: Database, ctx: RunnerContext, spec: WorkTable, record_id: str, wor
 
 
 def _run_step(ctx: RunnerContext, step: Step, settings: Settings) -> None:
-    _retrying(ctx, settings, step.name, lambda: step.run(ctx))
+    started = time.perf_counter()
+    try:
+        _retrying(ctx, settings, step.name, lambda: step.run(ctx))
+    finally:
+        metrics.step_finished(ctx.kind.name, step.name, time.perf_counter() - started)
 
 
 def _retrying(ctx: RunnerContext, settings: Settings, name: str, fn: Callable[[], T]) -> T:
@@ -279,10 +286,12 @@ def recover_expired(db: Database, settings: Settings, *, now: datetime | None = 
             if row.cancel_requested:
                 if finish(db, spec, row.id, "cancelled", require_expired=True):
                     out.cancelled.append(row.id)
+                    metrics.job_finished(kind, "cancelled")
             elif row.attempts >= settings.job_max_attempts:
                 error = f"the worker stopped responding {row.attempts} times; giving up"
                 if finish(db, spec, row.id, "failed", error=error, require_expired=True):
                     out.failed.append(row.id)
+                    metrics.job_finished(kind, "failed")
             elif lease.requeue_expired(db, spec, row.id):
                 out.requeued.append((kind, row.id))
     if out.requeued or out.failed or out.cancelled:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reelforge import metrics
 from reelforge.config import Settings
 from reelforge.errors import JobCancelled, PermanentError, TransientError
 from reelforge.providers.script_schema import CLIP_SECONDS, SCENE_BOUNDS, Scene, ScriptDocument
@@ -313,6 +314,7 @@ class OpenAIScriptWriter:
                 f"the model at {self.endpoint} refused the request (HTTP {exc.status_code}): {_msg(exc)}"
             ) from exc
 
+    @metrics.counts_provider_errors("openai-llm")
     def write(
         self,
         request: ScriptRequest,

@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 
 import httpx
 
+from reelforge import metrics
 from reelforge.config import Settings
 from reelforge.errors import PermanentError, TransientError
 
@@ -207,6 +208,7 @@ class EspeakSpeech:
     def voices(self, language: str) -> list[str]:
         return [_DEFAULT_VOICES.get(language, language)] + (["en-gb"] if language == "en" else [])
 
+    @metrics.counts_provider_errors("espeak-ng")
     def synthesize(
         self, text: str, target: Path, *, language: str, voice: str = "", speed: float = 1.0
     ) -> SpeechResult:
@@ -256,6 +258,7 @@ class OpenAISpeech:
             base_url=base_url or None, api_key=api_key or "not-needed", timeout=timeout, max_retries=retries
         )
 
+    @metrics.counts_provider_errors("openai-speech")
     def synthesize(
         self, text: str, target: Path, *, language: str, voice: str = "", speed: float = 1.0
     ) -> SpeechResult:
@@ -311,6 +314,7 @@ class AzureSpeech:
             f"<prosody rate='{rate}'>{escape(text)}</prosody></voice></speak>"
         )
 
+    @metrics.counts_provider_errors("azure-speech")
     def synthesize(
         self, text: str, target: Path, *, language: str, voice: str = "", speed: float = 1.0
     ) -> SpeechResult:

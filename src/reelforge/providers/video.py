@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from reelforge import metrics
 from reelforge.config import Settings
 from reelforge.errors import JobCancelled, PermanentError, TransientError
 from reelforge.media_tools import ffmpeg_path
@@ -78,6 +79,7 @@ class OfflineClipMaker:
     name = "offline-clip-maker"
     offline = True
 
+    @metrics.counts_provider_errors("offline-clips")
     def generate(
         self, ctx: ClipContext, prompt: str, target: Path, *, seconds: int, size: tuple[int, int], report: Report
     ) -> ClipResult:
@@ -143,6 +145,7 @@ class OpenAIVideos:
         w, h = size
         return "720x1280" if h > w else "1280x720"
 
+    @metrics.counts_provider_errors("openai-videos")
     def generate(
         self, ctx: ClipContext, prompt: str, target: Path, *, seconds: int, size: tuple[int, int], report: Report
     ) -> ClipResult:

@@ -15,6 +15,7 @@ from reelforge.config import Settings
 from reelforge.credits import service as credits
 from reelforge.db.outbox import after_commit
 from reelforge.errors import Conflict, InvalidInput
+from reelforge.jobs.broker import require_broker
 from reelforge.jobs.dispatch import dispatch
 from reelforge.library.queries import get_owned_folder
 from reelforge.render import service
@@ -49,6 +50,7 @@ def order_render(
     earlier = service.find_replay(db, user_id, key)
     if earlier is not None:
         return service.Created(earlier, created=False)
+    require_broker(settings)  # 503 before anything is written or charged when the job queue is down
     if folder_id is not None:
         get_owned_folder(db, folder_id, user_id=user_id)
     publish_options = None

@@ -12,7 +12,10 @@ import shutil
 from collections.abc import Callable
 from typing import Any
 
+from reelforge import metrics
+from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
+from reelforge.db.outbox import after_commit
 from reelforge.errors import PermanentError
 from reelforge.i18n import stored
 from reelforge.jobs.context import JobContext
@@ -202,6 +205,9 @@ def step_publish(ctx: JobContext) -> None:
         job.subtitles_path = keys["subtitles"]
         job.duration_seconds = round(info.duration, 3)
         job.size_bytes = video.size
+        if job.started_at is not None:  # wall time since the first claim (resumed attempts included)
+            spent = (utcnow() - job.started_at).total_seconds()
+            after_commit(s, lambda: metrics.render_speed(spent, info.duration))
         if not job.title:
             job.title = work.document.title[:300]
         if (job.options or {}).get("auto_publish"):  # "upload to my default channel when done"

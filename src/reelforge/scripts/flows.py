@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from reelforge.config import Settings
 from reelforge.db.outbox import after_commit
 from reelforge.jobs import events
+from reelforge.jobs.broker import require_broker
 from reelforge.jobs.dispatch import dispatch
 from reelforge.jobs.runner import signal_cancel
 from reelforge.jobs.service import remove_folder
@@ -30,6 +31,7 @@ def order_script(
     db: Session, user_id: str, settings: Settings, request: ScriptRequest, *, idempotency_key: str | None = None
 ) -> service.Created:
     """Debit and create the script; queue its writing once committed (not for an Idempotency-Key replay)."""
+    require_broker(settings)
     result = service.create_script(db, user_id, request, settings, idempotency_key=idempotency_key)
     if result.created:
         _dispatch_after_commit(db, settings, result.script.id)
@@ -38,6 +40,7 @@ def order_script(
 
 def retry_script(db: Session, script_id: str, *, user_id: str, settings: Settings) -> Script:
     """Queue a failed or cancelled script again (charged again by the job rules)."""
+    require_broker(settings)
     row = service.retry_script(db, script_id, user_id=user_id, settings=settings)
     _dispatch_after_commit(db, settings, script_id)
     return row

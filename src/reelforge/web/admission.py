@@ -8,7 +8,7 @@ free; the server wedges until the pool times out. With `slots <= pool size` and
 `threads >= slots + margin`, every admitted request is sure of a connection and a thread.
 
 A slot is released when the response starts, so a long stream (server-sent events, a
-video) does not keep one. Probes and static files skip the line. A request that cannot be
+video) does not keep one. Probes, /metrics and static files skip the line. A request that cannot be
 admitted within `wait_seconds`, or finds `max_waiting` already queued, gets a 503 problem
 with `Retry-After` instead of hanging.
 """
@@ -26,7 +26,7 @@ from reelforge import i18n
 
 log = logging.getLogger("reelforge.admission")
 
-EXEMPT_PREFIXES = ("/healthz", "/static/", "/api/docs-assets/", "/favicon")
+EXEMPT_PREFIXES = ("/healthz", "/metrics", "/static/", "/api/docs-assets/", "/favicon")
 
 
 class AdmissionMiddleware:

@@ -19,6 +19,7 @@ from reelforge.jobs import messages as _job_lines  # noqa: F401
 from reelforge.render import messages as _render_lines  # noqa: F401
 from reelforge.scripts import messages as _script_lines  # noqa: F401
 from reelforge.web import health
+from reelforge.web import metrics as metrics_web
 from reelforge.web.admission import AdmissionMiddleware, widen_thread_pool
 from reelforge.web.errors import install_error_handlers
 from reelforge.web.middleware import RequestContextMiddleware
@@ -114,7 +115,9 @@ def create_app(
         max_waiting=settings.http_max_waiting,
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(metrics_web.RequestMetricsMiddleware)  # outermost: times refused and failed requests too
     app.include_router(health.router)
+    app.include_router(metrics_web.router)
     app.include_router(api_router())
     _mount_api_docs(app)
     _mount_pages(app)

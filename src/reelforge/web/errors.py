@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from reelforge import i18n
 from reelforge.errors import AppError
 from reelforge.logs import request_id_var
 
@@ -79,16 +80,28 @@ def _format_loc(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "")
 
 
+def _reader_locale(request: Request) -> str:
+    try:
+        return i18n.request_locale(request)
+    except Exception:  # noqa: BLE001 - the user's row is detached once the failed request's session ended
+        return i18n.choose_locale(request)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
+        title, detail, headers = exc.title, exc.detail, dict(exc.headers)
+        if exc.localized and wants_json(request):  # the HTML error page translates on its own
+            lang = _reader_locale(request)
+            title, detail = i18n.gettext(lang, title), i18n.gettext(lang, detail)
+            headers["Content-Language"] = lang
         return problem(
             request,
             exc.status,
-            exc.title,
-            exc.detail,
+            title,
+            detail,
             type_=exc.type_,
-            headers=exc.headers or None,
+            headers=headers or None,
             **exc.extra,
         )
 

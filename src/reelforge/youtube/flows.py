@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from reelforge.config import Settings
 from reelforge.db.outbox import after_commit
+from reelforge.jobs.broker import require_broker
 from reelforge.jobs.dispatch import dispatch
 from reelforge.jobs.models import Job, JobLog
 from reelforge.youtube import channels, queries, uploads
@@ -55,6 +56,7 @@ def order_upload(
     db: Session, settings: Settings, user_id: str, source_job_id: str, opts: uploads.UploadOptions
 ) -> tuple[Job, YoutubeUpload]:
     """Queue the upload of a finished render; its job is dispatched after the commit."""
+    require_broker(settings)
     job, upload = uploads.create_upload(db, settings, user_id, source_job_id, opts)
     _dispatch_after_commit(db, settings, job.id)
     return job, upload

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from reelforge import metrics
 from reelforge.errors import PermanentError, TransientError
 from reelforge.providers.image.base import ImageResult, save_atomic
 
@@ -35,6 +36,7 @@ class OpenAIImages:
         w, h = size
         return "1024x1536" if h > w * 1.2 else "1536x1024" if w > h * 1.2 else "1024x1024"
 
+    @metrics.counts_provider_errors("openai-images")
     def generate(self, prompt: str, target: Path, *, size: tuple[int, int]) -> ImageResult:
         import openai
 
