@@ -19,7 +19,8 @@ from reelforge.db.engine import Database
 from reelforge.errors import TransientError
 from reelforge.jobs import runner
 from tests.conftest import free_port
-from tests.jobs_plugin import give_credits, ledger, new_job
+from tests.factories import grant_credits
+from tests.jobs_plugin import ledger, new_job
 
 ROOT = Path(__file__).resolve().parents[1]
 PRICE = 7
@@ -50,7 +51,7 @@ def scrape(client: TestClient, **headers: str) -> dict[tuple[str, tuple[tuple[st
 
 def test_metrics_after_a_request_and_jobs(app, db: Database, settings: Settings, make_user) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
-    give_credits(db, user.id, 100)
+    grant_credits(db, user.id, 100)
     with loopback_client(app) as client:
         before = scrape(client)
         assert client.get("/api/v1/meta").status_code == 200
@@ -91,7 +92,7 @@ def test_a_rolled_back_debit_is_not_counted(db: Database, settings: Settings, ma
     from reelforge.jobs.service import create_job
 
     user = make_user()
-    give_credits(db, user.id, 100)
+    grant_credits(db, user.id, 100)
     before = samples(metrics.exposition().decode())
     with pytest.raises(RuntimeError), db.session() as s:
         create_job(s, user.id, kind="test_sleep", type="shortform", price=PRICE, settings=settings)

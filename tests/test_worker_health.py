@@ -28,7 +28,8 @@ from reelforge.config import Settings
 from reelforge.db.engine import Database
 from reelforge.jobs.health import HealthServer
 from tests.conftest import free_port
-from tests.jobs_plugin import give_credits, job_row, ledger, new_job, wait_for
+from tests.factories import grant_credits
+from tests.jobs_plugin import job_row, ledger, new_job, wait_for
 from tests.test_jobs_crash import ROOT, Workers
 
 
@@ -188,7 +189,7 @@ def test_worker_stops_claiming_while_the_broker_is_down_and_resumes(  # type: ig
     proxy = TcpProxy((target.hostname or "127.0.0.1", target.port or 6379)).start()
     direct = settings.model_copy(update={"broker_url": redis_url, "broker_namespace": namespace})
     user = make_user()
-    give_credits(db, user.id, 100)
+    grant_credits(db, user.id, 100)
     port = free_port()
     workers = Workers(
         settings,
@@ -284,7 +285,7 @@ def test_api_refuses_work_it_cannot_queue_and_charges_nothing(  # type: ignore[n
     down = settings.model_copy(update={"broker_url": dead_redis()})
     app = create_app(down, db)
     user = make_user()
-    give_credits(db, user.id, 1000)
+    grant_credits(db, user.id, 1000)
     before = ledger(db, user.id)
     with _client(app, db, user) as ko, _client(app, db, user, **{"Accept-Language": "en"}) as en:
         started = time.perf_counter()
@@ -324,7 +325,7 @@ def test_api_orders_normally_with_a_live_broker(  # type: ignore[no-untyped-def]
     live = settings.model_copy(update={"broker_url": redis_url, "broker_namespace": namespace})
     app = create_app(live, db)
     user = make_user()
-    give_credits(db, user.id, 1000)
+    grant_credits(db, user.id, 1000)
     with _client(app, db, user) as client:
         response = client.post("/api/v1/scripts", json={"topic": "고양이가 상자를 좋아하는 이유", "type": "shortform"})
     assert response.status_code in (201, 202), response.text
