@@ -52,8 +52,12 @@ def test_runs_steps_in_order_with_progress_and_logs(db: Database, fast: Settings
     assert (job.status, job.progress, job.steps_done, job.attempts) == ("completed", 100, ["s1", "s2", "s3"], 1)
     assert job.started_at is not None and job.finished_at is not None and job.lease_until is None
     messages = [m for _, m in logs_of(db, job_id)]
+    import os
+    import socket
+
     assert messages == [
         "Queued.",
+        f"Running on {socket.gethostname()[:80]} (process {os.getpid()}).",  # which machine ran the steps
         *[
             line
             for n in (1, 2, 3)

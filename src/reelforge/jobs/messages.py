@@ -6,6 +6,7 @@ from __future__ import annotations
 from reelforge.i18n import stored
 
 STEP_STARTED = stored.template("Step %(step)s started.")
+RUNNING_ON = stored.template("Running on %(host)s (process %(pid)s).")
 STEP_FINISHED = stored.template("Step %(step)s finished.")
 STEP_RETRY = stored.template("Step %(step)s: %(error)s; retry %(n)s/%(total)s in %(delay)ss.")
 RESUMING = stored.template("Attempt %(attempt)s: resuming after %(steps)s.")

@@ -139,6 +139,9 @@ def _execute(
     result = RunResult(claimed=True)
     ctx.start_heartbeat()
     try:
+        parts = worker_id.rsplit(":", 2)  # "<host>:<pid>:<random>" (see new_worker_id)
+        host, pid = (parts[0], parts[1]) if len(parts) == 3 else (worker_id, "?")
+        ctx.log(stored.text(messages.RUNNING_ON, host=host, pid=pid))  # which machine ran what follows
         if attempt > 1:
             ctx.log(
                 stored.text(messages.RESUMING, attempt=attempt, steps=", ".join(done) or messages.NO_STEP), "warning"
