@@ -99,7 +99,7 @@ def test_verification_mail_over_smtp_starttls(smtp_server, settings, db) -> None
             "address": "Seoul",
             "locale": "ko",
         }
-        assert client.post("/api/v1/auth/signup", json=body).status_code == 201
+        assert client.post("/api/v1/auth/signup", json=body).status_code == 202
         assert len(inbox.messages) == 1
         mail_from, rcpt, raw = inbox.messages[0]
         assert rcpt == ["smtp@example.com"] and mail_from == "no-reply@reelforge.local"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from reelforge.config import get_settings
+from reelforge.config import Settings, get_settings
 from reelforge.db import migrate
 from reelforge.db.engine import open_database
 
@@ -93,12 +93,21 @@ def serve(
 
     start_purge, stop_purge = purge_hooks(settings, db)  # expired sessions, every REELFORGE_SESSION_PURGE_MINUTES
     application = create_app(settings, db, on_startup=[start_pool, start_purge], on_shutdown=[stop_purge, stop_pool])
-    uvicorn.run(
+    uvicorn.Server(uvicorn_config(application, settings)).run()
+
+
+def uvicorn_config(application: Any, settings: Settings) -> Any:
+    """How `serve` runs uvicorn. Its proxy-header handling stays off: it trusts loopback by
+    default, and the app believes forwarded headers only from REELFORGE_TRUSTED_PROXIES
+    (`web.proxies`)."""
+    import uvicorn
+
+    return uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
         log_config=None,
-        proxy_headers=True,
+        proxy_headers=False,
         timeout_graceful_shutdown=5,  # open live-progress (SSE) streams must not block a restart
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -10,6 +11,23 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(raw: str) -> list[Network]:
+    """`"10.0.0.5, 192.168.0.0/16"` -> networks; raises ValueError naming a bad entry."""
+    out: list[Network] = []
+    for item in raw.replace(";", ",").replace(" ", ",").split(","):
+        if item.strip():
+            try:
+                out.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"REELFORGE_TRUSTED_PROXIES: {item.strip()!r} is not an IP address or network"
+                ) from None
+    return out
+
 
 # Secrets that must never run in production (copied from examples, docs or tests).
 _WEAK_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development", "reelforge", "test"}
@@ -68,6 +86,13 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Seoul"  # dates and times on pages are shown in this zone
     login_max_failures: int = Field(default=5, ge=1, le=100)  # per account+IP in login_window_seconds
     login_window_seconds: int = Field(default=60, ge=1, le=3600)
+    # Per account, whatever the IP: past this many failures in the window the account is locked
+    # (429) until the window passes, and its owner gets a notice e-mail.
+    login_account_max_failures: int = Field(default=20, ge=1, le=10_000)
+    login_account_window_seconds: int = Field(default=900, ge=1, le=86_400)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: IPs or CIDRs, comma-separated.
+    # Empty (the default): forwarded headers are ignored and the client is the TCP peer.
+    trusted_proxies: str = ""
     session_purge_minutes: int = Field(default=15, ge=1, le=1440)  # purge expired sessions at most this often
     smtp_ca_file: str = ""  # extra CA bundle to trust for the SMTP server (self-signed relays)
 
@@ -141,10 +166,20 @@ class Settings(BaseSettings):
     script_topic_max_chars: int = Field(default=200, ge=10, le=500)
     script_backups_keep: int = Field(default=10, ge=0, le=1000)  # automatic backups before script runs
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: str) -> str:
+        parse_networks(v)  # a bad entry stops start-up with its name
+        return v
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return v.expanduser()
+
+    @property
+    def trusted_proxy_networks(self) -> list[Network]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def resolved_database_url(self) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from reelforge.accounts import queries
 from reelforge.accounts.models import User
 from reelforge.accounts.service import log_activity
-from reelforge.accounts.sessions import end_all_sessions, end_session
+from reelforge.accounts.sessions import end_all_sessions, end_session, revoke_all_tokens
 from reelforge.accounts.signup import issue_verification
 from reelforge.db.base import utcnow
 from reelforge.errors import Conflict, InvalidInput
@@ -86,8 +86,11 @@ def admin_end_sessions(db: Session, ctx: AdminContext, target: User, session_id:
     if session_id:
         end_session(db, queries.owned_session(db, target.id, session_id))
         ended = 1
-    else:
+    else:  # everywhere: API tokens too, or a stolen one would outlive the logout
         ended = end_all_sessions(db, target.id)
+        revoked = revoke_all_tokens(db, target.id)
+        _admin_log(db, ctx, target, "admin.force_logout", {"sessions_ended": ended, "tokens_revoked": revoked})
+        return ended
     _admin_log(db, ctx, target, "admin.force_logout", {"sessions_ended": ended})
     return ended
 

@@ -51,6 +51,7 @@ from reelforge.errors import Conflict
 from reelforge.i18n import N_
 from reelforge.web.auth import SESSION_COOKIE, AdminUser, CurrentPrincipal
 from reelforge.web.deps import DbSession
+from reelforge.web.params import BeforeId
 
 router = APIRouter(route_class=LocalizedRoute)
 auth = APIRouter(prefix="/auth", tags=["auth"], route_class=LocalizedRoute)
@@ -63,11 +64,19 @@ def _t(request: Request, message: str) -> str:
 
 
 # ------------------------------------------------------------------ /auth
-@auth.post("/signup", response_model=UserOut, status_code=status.HTTP_201_CREATED, summary="Create an account")
-def signup(body: SignUpIn, request: Request, db: DbSession) -> UserOut:
-    """Creates the account and e-mails a verification link. The caller is not logged in."""
+@auth.post(
+    "/signup",
+    response_model=MessageOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Create an account (the answer is the same whether the address has one or not)",
+)
+def signup(body: SignUpIn, request: Request, db: DbSession) -> MessageOut:
+    """Creates the account and e-mails a verification link. The caller is not logged in.
+
+    An address that already has an account gets the same 202 (no account probing); its owner
+    is told by mail instead."""
     lang = i18n.request_locale(request)
-    user = flows.sign_up(
+    email = flows.sign_up(
         db,
         settings_of(request),
         SignUp(
@@ -83,7 +92,9 @@ def signup(body: SignUpIn, request: Request, db: DbSession) -> UserOut:
         ip=client_ip(request),
         user_agent=user_agent(request),
     )
-    return UserOut.model_validate(user)
+    return MessageOut(
+        detail=i18n.gettext(lang, N_("We sent a message to %(email)s; open its link to go on."), email=email)
+    )
 
 
 @auth.post("/login", response_model=LoginOut, summary="Log in with e-mail and password (sets the session cookie)")
@@ -96,6 +107,7 @@ def login(body: LoginIn, request: Request, response: Response, db: DbSession) ->
         previous_token=request.cookies.get(SESSION_COOKIE, ""),
         ip=client_ip(request),
         user_agent=user_agent(request),
+        lang=i18n.request_locale(request),
     )
     user, new = result.outcome.user, result.new_session
     if user is None or new is None:
@@ -198,6 +210,7 @@ def change_password(body: PasswordChangeIn, principal: CurrentPrincipal, request
         body.current_password,
         body.new_password,
         current_session=principal.session,
+        current_token_id=principal.api_token.id if principal.api_token else None,
         ip=client_ip(request),
         user_agent=user_agent(request),
     )
@@ -231,7 +244,7 @@ def end_my_session(session_id: str, principal: CurrentPrincipal, request: Reques
 def my_activity(
     principal: CurrentPrincipal,
     db: DbSession,
-    before: Annotated[int | None, Query(ge=1, description="id of the last row of the previous page")] = None,
+    before: BeforeId = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ActivityOut]:
     rows = queries.list_activity(db, principal.user.id, before_id=before, limit=limit, for_owner=True)
@@ -331,7 +344,7 @@ def user_activity(
     user_id: str,
     admin_user: AdminUser,
     db: DbSession,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: BeforeId = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ActivityOut]:
     target = queries.get_user(db, user_id)

@@ -40,14 +40,31 @@ def send_reset(db: Session, settings: Settings, user: User, token: str, *, lang:
     after_commit(db, lambda: mail.deliver(settings, message, link=link))
 
 
+def send_lockout_notice(db: Session, settings: Settings, user: User, *, lang: str) -> None:
+    minutes = max(1, settings.login_account_window_seconds // 60)
+    message, link = mail.lockout_message(settings, user.email, minutes, _mail_locale(user, lang))
+    after_commit(db, lambda: mail.deliver(settings, message, link=link))
+
+
+def send_signup_notice(db: Session, settings: Settings, user: User, *, lang: str) -> None:
+    message, link = mail.existing_account_message(settings, user.email, _mail_locale(user, lang))
+    after_commit(db, lambda: mail.deliver(settings, message, link=link))
+
+
 # ------------------------------------------------------------------ sign-up and verification
 def sign_up(
     db: Session, settings: Settings, data: signup.SignUp, *, lang: str, ip: str | None, user_agent: str | None
-) -> User:
-    """Create the account and mail its verification link once the account is committed."""
-    user, token = signup.sign_up(db, data, ip=ip, user_agent=user_agent)
-    send_verification(db, settings, user, token, lang=lang)
-    return user
+) -> str:
+    """Create the account and mail its verification link once the account is committed.
+
+    Returns the normalised address. The caller answers the same whether or not it already had
+    an account: in that case nothing is created and the owner gets a notice instead."""
+    result = signup.sign_up(db, data, ip=ip, user_agent=user_agent)
+    if result.token is not None:
+        send_verification(db, settings, result.user, result.token, lang=lang)
+    elif result.notify_owner:
+        send_signup_notice(db, settings, result.user, lang=lang)
+    return result.user.email
 
 
 def resend_verification(
@@ -83,14 +100,17 @@ def change_password(
     current_session: LoginSession | None,
     ip: str | None,
     user_agent: str | None,
+    current_token_id: str | None = None,
 ) -> int:
-    """Change the password; every session but the caller's ends. Returns how many ended."""
+    """Change the password; every session and API token but the caller's own ends. Returns how
+    many sessions ended."""
     return profile.change_password(
         db,
         user,
         current,
         new,
         keep_session_id=current_session.id if current_session else None,
+        keep_token_id=current_token_id,
         ip=ip,
         user_agent=user_agent,
     )
@@ -119,6 +139,7 @@ def log_in(
     previous_token: str,
     ip: str | None,
     user_agent: str | None,
+    lang: str = i18n.DEFAULT_LOCALE,
 ) -> LoginResult:
     """Check the credentials (429 past the failure limit) and start a fresh session.
 
@@ -133,7 +154,12 @@ def log_in(
         user_agent=user_agent,
         max_failures=settings.login_max_failures,
         window=timedelta(seconds=settings.login_window_seconds),
+        account=login.AccountLimit(
+            settings.login_account_max_failures, timedelta(seconds=settings.login_account_window_seconds)
+        ),
     )
+    if outcome.locked is not None:
+        send_lockout_notice(db, settings, outcome.locked, lang=lang)
     if outcome.user is None:
         return LoginResult(outcome, None)
     if previous_token:

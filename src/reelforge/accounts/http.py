@@ -12,10 +12,9 @@ from fastapi.routing import APIRoute
 from reelforge import i18n
 from reelforge.config import Settings
 from reelforge.errors import AppError
-from reelforge.i18n import N_
 from reelforge.web.auth import SESSION_COOKIE
-
-SESSION_COOKIE_MAX_AGE = 400 * 24 * 3600  # the server-side sliding expiry is what counts
+from reelforge.web.auth import set_session_cookie as set_session_cookie  # web.auth slides it on activity
+from reelforge.web.errors import validation_message
 
 
 def client_ip(request: Request) -> str:
@@ -24,18 +23,6 @@ def client_ip(request: Request) -> str:
 
 def user_agent(request: Request) -> str:
     return request.headers.get("user-agent", "")[:500]
-
-
-def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=SESSION_COOKIE_MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
@@ -49,32 +36,6 @@ def settings_of(request: Request) -> Settings:
 
 
 # ------------------------------------------------------------------ translated messages
-VALIDATION_MESSAGES = {
-    "missing": N_("This field is required."),
-    "string_too_long": N_("This is too long (at most %(max_length)s characters)."),
-    "string_too_short": N_("This is too short."),
-    "string_type": N_("Enter text."),
-    "bool_type": N_("Enter true or false."),
-    "bool_parsing": N_("Enter true or false."),
-    "int_type": N_("Enter a whole number."),
-    "int_parsing": N_("Enter a whole number."),
-    "extra_forbidden": N_("This field is not accepted."),
-    "json_invalid": N_("The request body is not valid JSON."),
-    "model_attributes_type": N_("The request body must be a JSON object."),
-    "dict_type": N_("The request body must be a JSON object."),
-}
-
-
-def validation_message(error: dict[str, Any], lang: str) -> str:
-    kind = str(error.get("type"))
-    msgid = VALIDATION_MESSAGES.get(kind)
-    if msgid is None:
-        return str(error.get("msg", "invalid"))
-    if kind == "string_too_long":
-        return i18n.gettext(lang, msgid, max_length=(error.get("ctx") or {}).get("max_length", "?"))
-    return i18n.gettext(lang, msgid)
-
-
 def translate_error(exc: AppError, lang: str) -> AppError:
     exc.detail = i18n.gettext(lang, exc.detail)
     exc.args = (exc.detail,)

@@ -1,5 +1,9 @@
-"""Login: credentials, the per account+IP failure limit, starting and ending a session.
-Takes a session, never commits."""
+"""Login: credentials, the failure limits, starting and ending a session. Takes a session, never commits.
+
+Two limits: per account+IP (a typo-prone person behind one address), and per account
+whatever the IP (an attacker rotating addresses). The second locks the account until its
+window passes, even for the right password; the failure that locks it is reported in
+`LoginOutcome.locked`, so the flow can tell the owner by mail."""
 
 from __future__ import annotations
 
@@ -20,12 +24,23 @@ from reelforge.errors import TooManyRequests
 
 LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW = timedelta(minutes=1)
+ACCOUNT_MAX_FAILURES = 20
+ACCOUNT_WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class AccountLimit:
+    """The per-account limit (any IP)."""
+
+    max_failures: int = ACCOUNT_MAX_FAILURES
+    window: timedelta = ACCOUNT_WINDOW
 
 
 @dataclass(frozen=True)
 class LoginOutcome:
     user: User | None
     reason: Literal["ok", "invalid", "disabled"]
+    locked: User | None = None  # the account this failure has just locked (its owner is told)
 
 
 def _limit_key(email: str) -> str:
@@ -44,18 +59,26 @@ def check_login_rate(
     now: datetime | None = None,
     max_failures: int = LOGIN_MAX_FAILURES,
     window: timedelta = LOGIN_WINDOW,
+    account: AccountLimit = AccountLimit(),
 ) -> None:
-    """Raise 429 (with Retry-After) after `max_failures` failed logins per account+IP in `window`."""
+    """Raise 429 (with Retry-After) after `max_failures` failed logins per account+IP in `window`,
+    or `account.max_failures` per account from any IP in `account.window`."""
     now = now or utcnow()
-    rows = queries.recent_failed_logins(db, _limit_key(email), _ip_key(ip), now - window, max_failures)
+    key = _limit_key(email)
+    rows = queries.recent_failed_logins(db, key, _ip_key(ip), now - window, max_failures)
     if len(rows) >= max_failures:
-        oldest = rows[-1]
-        retry = max(1, int((oldest + window - now).total_seconds()) + 1)
-        raise TooManyRequests(
-            "Too many failed logins. Wait a minute and try again.",
-            headers={"Retry-After": str(retry)},
-            retry_after=retry,
+        raise _too_many("Too many failed logins. Wait a minute and try again.", rows[-1] + window - now)
+    rows = queries.recent_failed_logins(db, key, None, now - account.window, account.max_failures)
+    if len(rows) >= account.max_failures:
+        raise _too_many(
+            "Too many failed logins for this account. It is locked for a while; try again later.",
+            rows[-1] + account.window - now,
         )
+
+
+def _too_many(message: str, wait: timedelta) -> TooManyRequests:
+    retry = max(1, int(wait.total_seconds()) + 1)
+    return TooManyRequests(message, headers={"Retry-After": str(retry)}, retry_after=retry)
 
 
 def authenticate(
@@ -68,13 +91,14 @@ def authenticate(
     now: datetime | None = None,
     max_failures: int = LOGIN_MAX_FAILURES,
     window: timedelta = LOGIN_WINDOW,
+    account: AccountLimit = AccountLimit(),
 ) -> LoginOutcome:
     """Check credentials. Never reveals whether the e-mail exists: an unknown address costs one
     argon2 verification against a dummy hash, like a known one. A failure is recorded (not
     raised) so that it commits with the request."""
     now = now or utcnow()
     key = _limit_key(email)
-    check_login_rate(db, key, ip or "-", now=now, max_failures=max_failures, window=window)
+    check_login_rate(db, key, ip or "-", now=now, max_failures=max_failures, window=window, account=account)
     user = queries.get_by_email(db, key) if key and len(key) <= 320 else None
     pw = password if len(password) <= MAX_PASSWORD_LENGTH else ""
     if user is None:
@@ -84,9 +108,15 @@ def authenticate(
         ok = bool(pw) and passwords.verify_password(user.password_hash, pw)
     if not ok:
         db.add(LoginAttempt(email=key or "-", ip_address=_ip_key(ip), attempted_at=now))
-        if user is not None:
-            log_activity(db, user.id, "login_failed", ip=ip, user_agent=user_agent)
-        return LoginOutcome(None, "invalid")
+        if user is None:
+            return LoginOutcome(None, "invalid")
+        log_activity(db, user.id, "login_failed", ip=ip, user_agent=user_agent)
+        db.flush()
+        failures = queries.recent_failed_logins(db, key, None, now - account.window, account.max_failures)
+        if len(failures) < account.max_failures:
+            return LoginOutcome(None, "invalid")
+        log_activity(db, user.id, "login_locked", {"failures": len(failures)}, ip=ip, user_agent=user_agent)
+        return LoginOutcome(None, "invalid", locked=user)
     assert user is not None
     if not user.is_active:
         log_activity(db, user.id, "login_refused", "account disabled", ip=ip, user_agent=user_agent)

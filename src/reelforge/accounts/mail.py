@@ -157,6 +157,42 @@ def verification_message(settings: Settings, to: str, token: str, lang: str) -> 
     return _message(settings, to, subject, text, _html(subject, body, link, _("Verify e-mail"), footer)), link
 
 
+def lockout_message(settings: Settings, to: str, minutes: int, lang: str) -> tuple[EmailMessage, str]:
+    """To the owner of an account that too many failed logins (from any address) just locked."""
+    link = f"{settings.public_base_url}/forgot"
+
+    def _(m: str, **kw: object) -> str:
+        return i18n.gettext(lang, m, **kw)
+
+    subject = _("Your reelforge account was locked after failed logins")
+    body = _(
+        "Someone tried many wrong passwords for this account, so logging in is blocked for %(minutes)s minutes. "
+        "If it was you, wait and try again. If not, your password held; to be safe, choose a new one.",
+        minutes=minutes,
+    )
+    footer = _("Nobody logged in: a lockout only stops attempts.")
+    text = f"{body}\n\n{link}\n\n{footer}\n"
+    return _message(settings, to, subject, text, _html(subject, body, link, _("Choose a new password"), footer)), link
+
+
+def existing_account_message(settings: Settings, to: str, lang: str) -> tuple[EmailMessage, str]:
+    """Someone signed up with an address that has an account: the answer on screen is the same
+    as for a new address (no account probing); the owner learns of it here."""
+    link = f"{settings.public_base_url}/login"
+
+    def _(m: str, **kw: object) -> str:
+        return i18n.gettext(lang, m, **kw)
+
+    subject = _("Someone tried to sign up to reelforge with your e-mail address")
+    body = _(
+        "An account with this e-mail address already exists, so no new one was made. "
+        "If it was you, log in, or reset your password if you forgot it."
+    )
+    footer = _("If it was not you, ignore this e-mail; your account is unchanged.")
+    text = f"{body}\n\n{link}\n\n{footer}\n"
+    return _message(settings, to, subject, text, _html(subject, body, link, _("Log in"), footer)), link
+
+
 def reset_message(settings: Settings, to: str, token: str, lang: str) -> tuple[EmailMessage, str]:
     link = f"{settings.public_base_url}/reset?token={token}"
 

@@ -8,9 +8,10 @@ from fastapi import Form, Request
 
 from reelforge import i18n
 from reelforge.accounts.http import client_ip, user_agent
+from reelforge.web.params import CLEAN
 
 # Forms accept generous sizes here; the services refuse oversized values with a field message.
-Text = Annotated[str, Form(max_length=20000)]
+Text = Annotated[str, CLEAN, Form(max_length=20000)]
 Secret = Annotated[str, Form(max_length=5000)]
 Csrf = Annotated[str, Form(max_length=200)]
 

@@ -61,7 +61,7 @@ def signup_submit(
         errors["agree"] = i18n.gettext(lang, "Accept the terms to create an account.")
     if not errors:
         try:
-            user = flows.sign_up(
+            email_sent_to = flows.sign_up(
                 db,
                 settings_of(request),
                 SignUp(email, password, name, phone, address, kakao_id or None, locale=lang),
@@ -71,7 +71,8 @@ def signup_submit(
         except AppError as exc:
             errors = field_errors(exc, lang)
         else:
-            return render(request, "auth/check_email.html", {"email": user.email})
+            # The same page whether or not the address had an account (no account probing).
+            return render(request, "auth/check_email.html", {"email": email_sent_to})
     return render(request, "auth/signup.html", {"values": values, "errors": errors}, status_code=422)
 
 
@@ -105,6 +106,7 @@ def login_submit(
             email,
             password,
             previous_token=request.cookies.get(SESSION_COOKIE, ""),
+            lang=lang,
             **meta(request),
         )
     except TooManyRequests as exc:

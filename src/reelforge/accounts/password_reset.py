@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from reelforge.accounts import passwords, queries
 from reelforge.accounts.models import PasswordReset, User
 from reelforge.accounts.service import MAIL_INTERVAL, check_password_policy, log_activity, normalize_email
-from reelforge.accounts.sessions import end_all_sessions
+from reelforge.accounts.sessions import end_all_sessions, revoke_all_tokens
 from reelforge.accounts.tokens import new_token, token_hash
 from reelforge.db.base import utcnow
 from reelforge.errors import InvalidInput
@@ -76,5 +76,6 @@ def reset_password(
     if not user.email_verified:
         user.email_verified, user.email_verified_at = True, now
     end_all_sessions(db, user.id)
+    revoke_all_tokens(db, user.id)
     log_activity(db, user.id, "password_reset", ip=ip)
     return user

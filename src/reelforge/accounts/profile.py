@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from reelforge.accounts import passwords, queries
 from reelforge.accounts.models import ApiToken, User
 from reelforge.accounts.service import MAX_PASSWORD_LENGTH, check_password_policy, clean_profile, log_activity
-from reelforge.accounts.sessions import create_api_token, end_all_sessions, end_session
+from reelforge.accounts.sessions import create_api_token, end_all_sessions, end_session, revoke_all_tokens
 from reelforge.db.base import utcnow
 from reelforge.errors import Conflict, InvalidInput
 
@@ -44,10 +44,12 @@ def change_password(
     new: str,
     *,
     keep_session_id: str | None = None,
+    keep_token_id: str | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> int:
-    """Change the password (needs the current one); ends every other session. Returns how many."""
+    """Change the password (needs the current one); ends every other session and revokes every
+    API token but the caller's own. Returns how many sessions ended."""
     if len(current) > MAX_PASSWORD_LENGTH or not passwords.verify_password(user.password_hash, current):
         raise InvalidInput("The current password is wrong.", field="current_password")
     check_password_policy(new, user.email, field="new_password")
@@ -55,7 +57,9 @@ def change_password(
         raise InvalidInput("The new password must differ from the current one.", field="new_password")
     user.password_hash = passwords.hash_password(new)
     ended = end_all_sessions(db, user.id, except_session_id=keep_session_id)
-    log_activity(db, user.id, "password_changed", {"sessions_ended": ended}, ip=ip, user_agent=user_agent)
+    revoked = revoke_all_tokens(db, user.id, except_token_id=keep_token_id)
+    details = {"sessions_ended": ended, "tokens_revoked": revoked}
+    log_activity(db, user.id, "password_changed", details, ip=ip, user_agent=user_agent)
     return ended
 
 

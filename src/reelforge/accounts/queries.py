@@ -115,6 +115,15 @@ def list_activity(
     return list(db.scalars(query.order_by(UserActivityLog.id.desc()).limit(max(1, min(limit, 200)))))
 
 
+def last_activity_at(db: Session, user_id: str, action: str) -> datetime | None:
+    """When `action` was last logged for the user (None: never)."""
+    return db.scalar(
+        select(func.max(UserActivityLog.created_at)).where(
+            UserActivityLog.user_id == user_id, UserActivityLog.action == action
+        )
+    )
+
+
 # ------------------------------------------------------------------ sessions
 def list_live_sessions(db: Session, user_id: str, *, now: datetime | None = None) -> list[LoginSession]:
     now = now or utcnow()
@@ -174,16 +183,13 @@ def owned_token(db: Session, user_id: str, token_id: str) -> ApiToken:
 
 
 # ------------------------------------------------------------------ login attempts and reset links
-def recent_failed_logins(db: Session, email_key: str, ip: str, since: datetime, limit: int) -> list[datetime]:
-    """When the last `limit` failed logins of this account+IP after `since` happened, newest first."""
-    return list(
-        db.scalars(
-            select(LoginAttempt.attempted_at)
-            .where(LoginAttempt.email == email_key, LoginAttempt.ip_address == ip, LoginAttempt.attempted_at > since)
-            .order_by(LoginAttempt.attempted_at.desc())
-            .limit(limit)
-        )
-    )
+def recent_failed_logins(db: Session, email_key: str, ip: str | None, since: datetime, limit: int) -> list[datetime]:
+    """When the last `limit` failed logins of this account+IP (any IP with None) after `since`
+    happened, newest first."""
+    query = select(LoginAttempt.attempted_at).where(LoginAttempt.email == email_key, LoginAttempt.attempted_at > since)
+    if ip is not None:
+        query = query.where(LoginAttempt.ip_address == ip)
+    return list(db.scalars(query.order_by(LoginAttempt.attempted_at.desc()).limit(limit)))
 
 
 def count_resets_since(db: Session, user_id: str, since: datetime) -> int:

@@ -6,10 +6,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reelforge.web.params import CleanInput
+
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
-class SignUpIn(BaseModel):
+class SignUpIn(CleanInput):
     model_config = _STRICT
     email: str = Field(max_length=320, examples=["creator@example.com"])
     password: str = Field(max_length=1024)
@@ -20,29 +22,29 @@ class SignUpIn(BaseModel):
     locale: str | None = Field(default=None, max_length=10, examples=["ko"])
 
 
-class LoginIn(BaseModel):
+class LoginIn(CleanInput):
     model_config = _STRICT
     email: str = Field(max_length=320)
     password: str = Field(max_length=1024)
 
 
-class TokenIn(BaseModel):
+class TokenIn(CleanInput):
     model_config = _STRICT
     token: str = Field(max_length=200)
 
 
-class EmailIn(BaseModel):
+class EmailIn(CleanInput):
     model_config = _STRICT
     email: str = Field(max_length=320)
 
 
-class ResetConfirmIn(BaseModel):
+class ResetConfirmIn(CleanInput):
     model_config = _STRICT
     token: str = Field(max_length=200)
     password: str = Field(max_length=1024)
 
 
-class ProfileIn(BaseModel):
+class ProfileIn(CleanInput):
     """A partial update: absent fields keep their value."""
 
     model_config = _STRICT
@@ -53,13 +55,13 @@ class ProfileIn(BaseModel):
     locale: str | None = Field(default=None, max_length=10)
 
 
-class PasswordChangeIn(BaseModel):
+class PasswordChangeIn(CleanInput):
     model_config = _STRICT
     current_password: str = Field(max_length=1024)
     new_password: str = Field(max_length=1024)
 
 
-class ApiTokenIn(BaseModel):
+class ApiTokenIn(CleanInput):
     model_config = _STRICT
     name: str = Field(max_length=100)
 
@@ -145,7 +147,7 @@ class UserListOut(BaseModel):
     next_cursor: str | None
 
 
-class AdminUserPatch(BaseModel):
+class AdminUserPatch(CleanInput):
     model_config = _STRICT
     admin_memo: str | None = Field(default=None, max_length=5000)
     email_verified: bool | None = None

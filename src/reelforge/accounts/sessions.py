@@ -134,6 +134,16 @@ def end_all_sessions(db: DbSession, user_id: str, *, except_session_id: str | No
     return len(sessions)
 
 
+def revoke_all_tokens(db: DbSession, user_id: str, *, except_token_id: str | None = None) -> int:
+    """Revoke every live API token of a user (password change or reset, force logout): a token
+    is a credential like a session, and must not outlive the password that let it be made."""
+    query = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    if except_token_id:
+        query = query.where(ApiToken.id != except_token_id)
+    result = db.execute(query.values(revoked_at=utcnow()).execution_options(synchronize_session="fetch"))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def purge_expired(db: DbSession, *, now: datetime | None = None) -> int:
     now = now or utcnow()
     expired = list(db.scalars(select(Session).where(Session.expires_at <= now)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from reelforge import i18n
@@ -18,6 +18,7 @@ from reelforge.accounts.page_forms import LOCALE_COOKIE_MAX_AGE, Secret, Text, m
 from reelforge.errors import AppError
 from reelforge.web.auth import PageUser
 from reelforge.web.deps import DbSession
+from reelforge.web.params import BeforeId
 from reelforge.web.templating import flash, redirect, render, translate
 
 router = APIRouter(include_in_schema=False)
@@ -142,9 +143,7 @@ def session_end(request: Request, db: DbSession, user: PageUser, session_id: str
 
 
 @router.get("/profile/activity", response_class=HTMLResponse)
-def activity_page(
-    request: Request, db: DbSession, user: PageUser, before: Annotated[int | None, Query(ge=1)] = None
-) -> Response:
+def activity_page(request: Request, db: DbSession, user: PageUser, before: BeforeId = None) -> Response:
     rows = queries.list_activity(db, user.id, before_id=before, limit=ACTIVITY_PAGE, for_owner=True)
     return render(
         request,

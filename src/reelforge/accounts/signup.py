@@ -7,14 +7,22 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from reelforge.accounts import queries
+from reelforge.accounts import passwords, queries
 from reelforge.accounts.models import User
-from reelforge.accounts.service import MAIL_INTERVAL, clean_profile, create_user, log_activity
+from reelforge.accounts.service import (
+    MAIL_INTERVAL,
+    check_password_policy,
+    clean_profile,
+    create_user,
+    log_activity,
+    normalize_email,
+)
 from reelforge.accounts.tokens import new_token, token_hash
 from reelforge.db.base import utcnow
 from reelforge.errors import InvalidInput, TooManyRequests
 
 VERIFICATION_LIFETIME = timedelta(hours=48)
+EXISTING_NOTICE_INTERVAL = timedelta(hours=1)  # at most one "someone used your address" mail an hour
 
 
 @dataclass(frozen=True)
@@ -28,13 +36,33 @@ class SignUp:
     locale: str | None = None
 
 
-def sign_up(db: Session, data: SignUp, *, ip: str | None = None, user_agent: str | None = None) -> tuple[User, str]:
-    """Create a creator account; returns it and the e-mail verification token (to be mailed)."""
+@dataclass(frozen=True)
+class SignUpResult:
+    user: User
+    token: str | None  # the verification token to mail; None: the address already had an account
+    notify_owner: bool = False  # with token None: mail the owner (throttled) instead
+
+
+def sign_up(db: Session, data: SignUp, *, ip: str | None = None, user_agent: str | None = None) -> SignUpResult:
+    """Create a creator account; returns it and the e-mail verification token (to be mailed).
+
+    An address that already has an account is not an error (that would tell anyone which
+    addresses are registered): every check runs as for a new one, a password is hashed all
+    the same (equal timing), and the result names the existing owner with no token."""
     profile = clean_profile(data.name, data.phone, data.address, data.kakao_id)
-    user = create_user(db, data.email, data.password, locale=data.locale, **profile)
+    email = normalize_email(data.email)
+    check_password_policy(data.password, email)
+    existing = queries.get_by_email(db, email)
+    if existing is not None:
+        passwords.hash_password(data.password)  # the work a new account costs
+        last = queries.last_activity_at(db, existing.id, "signup_existing_email")
+        notify = last is None or utcnow() - last >= EXISTING_NOTICE_INTERVAL
+        log_activity(db, existing.id, "signup_existing_email", ip=ip, user_agent=user_agent)
+        return SignUpResult(existing, None, notify_owner=notify)
+    user = create_user(db, email, data.password, locale=data.locale, **profile)
     token = issue_verification(db, user)
     log_activity(db, user.id, "signup", {"email": user.email}, ip=ip, user_agent=user_agent)
-    return user, token
+    return SignUpResult(user, token)
 
 
 def issue_verification(db: Session, user: User, *, now: datetime | None = None, throttle: bool = False) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
@@ -19,13 +20,14 @@ from reelforge.credits.models import ChargeRequest
 from reelforge.db.engine import Database
 from reelforge.web.auth import AdminUser, CurrentUser
 from reelforge.web.deps import AppDatabase, AppSettings, DbSession
+from reelforge.web.params import safe_date
 
 router = APIRouter(prefix="/credits", tags=["credits"])
 admin_router = APIRouter(prefix="/admin/credits", tags=["admin: credits"])
 
 TypeFilter = Annotated[list[schemas.LedgerType] | None, Query(alias="type", description="Entry types (repeatable).")]
-Since = Annotated[date | None, Query(description="First day (UTC), inclusive.")]
-Until = Annotated[date | None, Query(description="Last day (UTC), inclusive.")]
+Since = Annotated[date | None, safe_date("First day (UTC), inclusive.")]
+Until = Annotated[date | None, safe_date("Last day (UTC), inclusive.")]
 Limit = Annotated[int, Query(ge=1, le=200)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
@@ -90,16 +92,22 @@ def _is_number(text: str) -> bool:
 
 
 def _csv_stream(database: Database, user_id: str | None, f: queries.HistoryFilter, admin: bool) -> Iterator[str]:
-    """Rows oldest first, streamed in chunks from a read-only session of its own."""
+    """Rows oldest first, streamed in chunks from a read-only session of its own.
+
+    The first chunk (BOM and header) is yielded only once the query runs, so a caller that
+    pulls it before answering (`_csv_response`) sees any database error as a problem, not
+    as a 200 cut off mid-body."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["user_email", *CSV_HEADER] if admin else CSV_HEADER)
-    yield "\ufeff" + buf.getvalue()  # BOM: spreadsheets then read Korean text as UTF-8
-    buf.seek(0)
-    buf.truncate()
     with database.read_session() as session:
         emails = queries.emails_by_id(session) if admin else {}
-        for i, r in enumerate(queries.iter_history(session, user_id, f), start=1):
+        rows = iter(queries.iter_history(session, user_id, f))
+        first = next(rows, None)
+        yield "\ufeff" + buf.getvalue()  # BOM: spreadsheets then read Korean text as UTF-8
+        buf.seek(0)
+        buf.truncate()
+        for i, r in enumerate(itertools.chain([first] if first is not None else [], rows), start=1):
             row: list[object] = [
                 r.created_at.astimezone(UTC).isoformat(),
                 r.seq,
@@ -123,8 +131,10 @@ def _csv_stream(database: Database, user_id: str | None, f: queries.HistoryFilte
 def _csv_response(
     database: Database, user_id: str | None, f: queries.HistoryFilter, name: str, admin: bool
 ) -> StreamingResponse:
+    stream = _csv_stream(database, user_id, f, admin=admin)
+    head = next(stream)  # runs the query here: a failure is still an error response, not a cut-off 200
     return StreamingResponse(
-        _csv_stream(database, user_id, f, admin=admin),
+        itertools.chain([head], stream),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

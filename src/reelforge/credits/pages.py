@@ -18,6 +18,7 @@ from reelforge.credits import flows, ledger, prices, queries, schemas, topups
 from reelforge.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from reelforge.web.auth import PageAdmin, PageUser
 from reelforge.web.deps import AppSettings, DbSession
+from reelforge.web.params import CLEAN, date_in_range
 from reelforge.web.templating import activity_labels, add_admin_section, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +39,7 @@ activity_labels.update(
     }
 )
 
-Text = Annotated[str, Form(max_length=5000)]
+Text = Annotated[str, CLEAN, Form(max_length=5000)]
 Csrf = Annotated[str, Form(max_length=200)]
 TYPE_LABELS = {"charge": "Top-up", "use": "Spent", "refund": "Refund", "adjust": "Adjustment"}
 STATUS_LABELS = {"pending": "Pending", "approved": "Approved", "rejected": "Rejected"}
@@ -93,9 +94,10 @@ def _filters(types: list[str] | None, since: str, until: str) -> tuple[queries.H
 
     def day(v: str) -> date | None:
         try:
-            return date.fromisoformat(v) if v else None
+            parsed = date.fromisoformat(v) if v else None
         except ValueError:
             return None
+        return parsed if date_in_range(parsed) else None  # 9999-12-31 + one day would overflow
 
     f = queries.HistoryFilter(types=wanted, since=day(since), until=day(until))
     if f.since and f.until and f.since > f.until:

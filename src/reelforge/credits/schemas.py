@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from reelforge.credits.models import ChargeRequest, CreditHistory
 from reelforge.errors import InvalidInput
+from reelforge.web.params import CleanInput
 
 LedgerType = Literal["charge", "use", "refund", "adjust"]
 RequestStatus = Literal["pending", "approved", "rejected"]
@@ -67,7 +68,7 @@ class Balance(BaseModel):
     topup_max_pending: int
 
 
-class PricesUpdate(BaseModel):
+class PricesUpdate(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     script: StrictInt | None = None
@@ -89,7 +90,7 @@ class AdminPrices(Prices):
     changes: list[PriceChange]
 
 
-class TopupCreate(BaseModel):
+class TopupCreate(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     amount: StrictInt
@@ -119,7 +120,7 @@ class AdminTopup(Topup):
     rejected_by: str | None
 
 
-class Decision(BaseModel):
+class Decision(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     memo: str = Field(default="", max_length=1000)
@@ -130,7 +131,7 @@ class ApproveResult(BaseModel):
     entry: LedgerEntry
 
 
-class Adjustment(BaseModel):
+class Adjustment(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     user_id: str = Field(min_length=1, max_length=64)

@@ -155,6 +155,8 @@ def request_locale(request: Request) -> str:
     cached = getattr(request.state, "locale", None)
     if isinstance(cached, str):
         return cached
+    if hasattr(request.state, "user_locale"):  # noted when the caller was identified (the row may be gone)
+        return choose_locale(request, request.state.user_locale)
     principal = getattr(request.state, "principal", None)
     user_locale = principal.user.locale if principal is not None else None
     return choose_locale(request, user_locale)

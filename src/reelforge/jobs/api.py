@@ -30,6 +30,7 @@ from reelforge.jobs.schemas import (
 )
 from reelforge.web.auth import AdminUser, CurrentUser
 from reelforge.web.deps import AppDatabase, AppSettings, DbSession
+from reelforge.web.params import AfterId
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 admin_router = APIRouter(prefix="/admin/jobs", tags=["admin"])
@@ -112,7 +113,7 @@ def my_job_logs(
     request: Request,
     db: DbSession,
     user: CurrentUser,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: AfterId = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[JobLogOut]:
     service.get_job(db, job_id, user_id=user.id)

@@ -102,7 +102,7 @@ def sse(event: str, data: Any, *, event_id: int | str | None = None) -> str:
 
 def parse_last_event_id(raw: str | None) -> int:
     try:
-        return max(0, int(raw or 0))
+        return max(0, min(int(raw or 0), 2**31 - 1))  # log ids are INTEGER columns (32 bits on PostgreSQL)
     except ValueError:
         return 0
 

@@ -20,6 +20,7 @@ from reelforge.render.schemas import render_out
 from reelforge.scripts.queries import find_finished_script
 from reelforge.web.auth import PageAdmin, PageUser
 from reelforge.web.deps import AppSettings, DbSession, FormFields
+from reelforge.web.params import CLEAN
 from reelforge.web.templating import add_admin_section, flash, redirect, render
 from reelforge.youtube import queries as youtube
 
@@ -46,7 +47,7 @@ SUBTITLE_LABELS = {
 MUSIC_LABELS = {"ambient": "Generated ambient bed", "none": "No music", "library": "A track from the library"}
 POSITION_LABELS = {"bottom": "Bottom", "middle": "Middle", "top": "Top"}
 
-Opt = Annotated[str | None, Form(max_length=200)]
+Opt = Annotated[str | None, CLEAN, Form(max_length=200)]
 
 
 def _options_from_form(form: dict[str, Any]) -> dict[str, Any]:

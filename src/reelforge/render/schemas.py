@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from reelforge.config import Settings
 from reelforge.jobs.models import Job
 from reelforge.render.service import scene_images
+from reelforge.web.params import CleanInput
 
 
-class RenderCreate(BaseModel):
+class RenderCreate(CleanInput):
     """Render an existing script (`script_id`) or write one from `topic` first (two charges)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -34,7 +35,7 @@ class RenderCreate(BaseModel):
     )
 
 
-class RenderAgain(BaseModel):
+class RenderAgain(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     options: dict[str, Any] = Field(default_factory=dict)

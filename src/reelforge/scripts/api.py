@@ -36,6 +36,7 @@ from reelforge.scripts.schemas import (
 )
 from reelforge.web.auth import AdminUser, CurrentUser
 from reelforge.web.deps import AppDatabase, AppSettings, DbSession, WriteSession
+from reelforge.web.params import AfterId
 
 router = APIRouter(prefix="/scripts", tags=["scripts"])
 admin_router = APIRouter(prefix="/admin/prompts", tags=["admin"])
@@ -174,7 +175,7 @@ def logs(
     request: Request,
     db: DbSession,
     user: CurrentUser,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: AfterId = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[ScriptLogOut]:
     queries.get_owned_script(db, script_id, user_id=user.id)

@@ -22,6 +22,7 @@ from reelforge.scripts.models import Script
 from reelforge.scripts.schema import CLIP_SECONDS, SCENE_BOUNDS
 from reelforge.web.auth import PageAdmin, PageUser
 from reelforge.web.deps import AppSettings, DbSession, FormFields, WriteSession
+from reelforge.web.params import CLEAN, INT32_MAX
 from reelforge.web.templating import add_admin_section, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -149,7 +150,7 @@ def create_script_form(
     db: DbSession,
     user: PageUser,
     settings: AppSettings,
-    topic: Annotated[str, Form(max_length=2000)] = "",
+    topic: Annotated[str, CLEAN, Form(max_length=2000)] = "",
     type: Annotated[str, Form(max_length=20)] = "shortform",
     language: Annotated[str, Form(max_length=8)] = "ko",
     tone: Annotated[str, Form(max_length=20)] = "friendly",
@@ -356,10 +357,10 @@ def admin_prompt_save(
     db: DbSession,
     admin: PageAdmin,
     settings: AppSettings,
-    system_prompt: Annotated[str, Form(max_length=20000)] = "",
-    scene_template: Annotated[str, Form(max_length=20000)] = "",
-    image_template: Annotated[str, Form(max_length=20000)] = "",
-    name: Annotated[str, Form(max_length=300)] = "",
+    system_prompt: Annotated[str, CLEAN, Form(max_length=20000)] = "",
+    scene_template: Annotated[str, CLEAN, Form(max_length=20000)] = "",
+    image_template: Annotated[str, CLEAN, Form(max_length=20000)] = "",
+    name: Annotated[str, CLEAN, Form(max_length=300)] = "",
 ) -> Response:
     texts = {"system_prompt": system_prompt, "scene_template": scene_template, "image_template": image_template}
     try:
@@ -381,7 +382,7 @@ def admin_prompt_revert(
     prompt_id: str,
     db: DbSession,
     admin: PageAdmin,
-    version: Annotated[int, Form(ge=1)],
+    version: Annotated[int, Form(ge=1, le=INT32_MAX)],
 ) -> Response:
     row = prompts.revert_prompt(db, prompt_id, version, admin_id=admin.id)
     flash(

@@ -8,9 +8,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelforge.scripts.schema import Scene, ScriptDocument
+from reelforge.web.params import CleanInput, Version
 
 
-class ScriptCreate(BaseModel):
+class ScriptCreate(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     topic: str = Field(description="What the video is about (at most REELFORGE_SCRIPT_TOPIC_MAX_CHARS characters).")
@@ -66,7 +67,7 @@ class ScriptPage(BaseModel):
     next_cursor: str | None
 
 
-class SceneIn(BaseModel):
+class SceneIn(CleanInput):
     model_config = ConfigDict(extra="ignore")
 
     narration: str
@@ -75,7 +76,7 @@ class SceneIn(BaseModel):
     clip_seconds: int | None = None
 
 
-class ScriptUpdate(BaseModel):
+class ScriptUpdate(CleanInput):
     """Edit a finished script. `scenes`, when given, replaces the list (add/remove/reorder)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -136,7 +137,7 @@ class PromptOut(BaseModel):
     updated_at: datetime
 
 
-class PromptUpdate(BaseModel):
+class PromptUpdate(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = None
@@ -145,7 +146,7 @@ class PromptUpdate(BaseModel):
     image_template: str | None = None
 
 
-class PromptPreviewIn(BaseModel):
+class PromptPreviewIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     system_prompt: str | None = None
@@ -172,8 +173,8 @@ class PromptVersionOut(BaseModel):
     created_at: datetime
 
 
-class PromptRevertIn(BaseModel):
-    version: int = Field(ge=1)
+class PromptRevertIn(CleanInput):
+    version: Version
 
 
 class VariablesOut(BaseModel):

@@ -22,7 +22,8 @@ from reelforge.web import health
 from reelforge.web import metrics as metrics_web
 from reelforge.web.admission import AdmissionMiddleware, widen_thread_pool
 from reelforge.web.errors import install_error_handlers
-from reelforge.web.middleware import RequestContextMiddleware
+from reelforge.web.middleware import RequestContextMiddleware, docs_csp
+from reelforge.web.proxies import TrustedProxyMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,9 @@ def create_app(
         max_waiting=settings.http_max_waiting,
     )
     app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(metrics_web.RequestMetricsMiddleware)  # outermost: times refused and failed requests too
+    app.add_middleware(metrics_web.RequestMetricsMiddleware)  # times refused and failed requests too
+    # Outermost: every layer below (logs, rate limits, cookies' Secure flag) sees the real client.
+    app.add_middleware(TrustedProxyMiddleware, networks=settings.trusted_proxy_networks)
     app.include_router(health.router)
     app.include_router(metrics_web.router)
     app.include_router(api_router())
@@ -127,6 +130,7 @@ def create_app(
 def _mount_api_docs(app: FastAPI) -> None:
     """Swagger UI at /api/docs with its JS/CSS from the fastapi-offline wheel (FastAPI's default
     page loads them from a CDN, which an offline install cannot reach)."""
+    import secrets
     from pathlib import Path
 
     import fastapi_offline
@@ -139,13 +143,17 @@ def _mount_api_docs(app: FastAPI) -> None:
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url="/api/openapi.json",
             title="reelforge API",
             swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
             swagger_css_url="/api/docs-assets/swagger-ui.css",
             swagger_favicon_url="/static/favicon.svg",
         )
+        # Swagger UI starts from one inline script: it runs by a per-response nonce, nothing else inline.
+        nonce = secrets.token_urlsafe(16)
+        html = bytes(page.body).decode().replace("<script>", f'<script nonce="{nonce}">')
+        return HTMLResponse(html, headers={"Content-Security-Policy": docs_csp(nonce)})
 
 
 def _mount_pages(app: FastAPI) -> None:

@@ -11,16 +11,37 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from reelforge.accounts.models import User
-from reelforge.accounts.sessions import Principal, resolve_api_token, resolve_session
+from reelforge.accounts.sessions import (
+    ACTIVITY_WRITE_INTERVAL,
+    SESSION_LIFETIME,
+    Principal,
+    resolve_api_token,
+    resolve_session,
+)
+from reelforge.db.base import utcnow
 from reelforge.errors import Forbidden, Unauthorized
 from reelforge.web.deps import DbSession
 
 SESSION_COOKIE = "rf_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The cookie lives exactly as long as the server-side session: both slide on activity.
+SESSION_COOKIE_MAX_AGE = int(SESSION_LIFETIME.total_seconds())
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
 
 
 async def _form_csrf(request: Request) -> str:
@@ -45,7 +66,7 @@ async def sent_csrf_token(request: Request) -> str:
 
 
 def optional_principal(
-    request: Request, db: DbSession, sent_csrf: Annotated[str, Depends(sent_csrf_token)]
+    request: Request, response: Response, db: DbSession, sent_csrf: Annotated[str, Depends(sent_csrf_token)]
 ) -> Principal | None:
     """Who is calling, or None. Raises 403 for a cookie-authenticated unsafe request without CSRF."""
     if hasattr(request.state, "principal"):  # resolved already in this request
@@ -61,11 +82,19 @@ def optional_principal(
         cookie = request.cookies.get(SESSION_COOKIE, "")
         if cookie:
             principal = resolve_session(db, cookie)
+            if principal is not None and request.method in SAFE_METHODS:
+                assert principal.session is not None
+                if utcnow() - principal.session.last_seen_at >= ACTIVITY_WRITE_INTERVAL:
+                    # The server slid the session's expiry; the cookie's Max-Age slides with it.
+                    # Only on reads: an unsafe request may rotate the session and set its own cookie.
+                    set_session_cookie(request, response, cookie)
         if principal is not None and request.method not in SAFE_METHODS:
             assert principal.session is not None
             if not sent_csrf or not hmac.compare_digest(sent_csrf, principal.session.csrf_token):
                 raise Forbidden("Missing or wrong CSRF token; reload the page and try again.")
     request.state.principal = principal
+    # Error handlers run after the unit of work has closed: they read the language from here.
+    request.state.user_locale = principal.user.locale if principal is not None else None
     return principal
 
 

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from reelforge.config import Settings
 from reelforge.db.engine import Database
+from reelforge.web.params import clean_text
 
 
 def get_database(request: Request) -> Database:
@@ -50,8 +51,10 @@ def get_write_session(request: Request) -> Iterator[Session]:
 
 
 async def form_data(request: Request) -> FormData:
-    """The parsed form, so handlers that touch the database can stay sync (run in the thread pool)."""
-    return await request.form()
+    """The parsed form, so handlers that touch the database can stay sync (run in the thread pool).
+    Its text fields pass the same `clean_text` as every typed field (files are left alone)."""
+    form = await request.form()
+    return FormData([(k, clean_text(v) if isinstance(v, str) else v) for k, v in form.multi_items()])
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

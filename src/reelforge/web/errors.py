@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelforge import i18n
 from reelforge.errors import AppError
+from reelforge.i18n import N_
 from reelforge.logs import request_id_var
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,42 @@ def _reader_locale(request: Request) -> str:
         return i18n.choose_locale(request)
 
 
+# Validation messages people read (msgids in the catalogues); other kinds keep pydantic's text.
+VALIDATION_MESSAGES = {
+    "missing": N_("This field is required."),
+    "string_too_long": N_("This is too long (at most %(max_length)s characters)."),
+    "string_too_short": N_("This is too short."),
+    "string_type": N_("Enter text."),
+    "bool_type": N_("Enter true or false."),
+    "bool_parsing": N_("Enter true or false."),
+    "int_type": N_("Enter a whole number."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_from_float": N_("Enter a whole number."),
+    "extra_forbidden": N_("This field is not accepted."),
+    "json_invalid": N_("The request body is not valid JSON."),
+    "model_attributes_type": N_("The request body must be a JSON object."),
+    "dict_type": N_("The request body must be a JSON object."),
+    "less_than_equal": N_("Enter a value of at most %(le)s."),
+    "greater_than_equal": N_("Enter a value of at least %(ge)s."),
+    "date_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_type": N_("Enter a date as YYYY-MM-DD."),
+}
+
+
+def validation_message(error: dict[str, Any], lang: str) -> str:
+    """One validation error in `lang` (pydantic's English text for kinds without a msgid)."""
+    kind = str(error.get("type"))
+    msgid = VALIDATION_MESSAGES.get(kind)
+    if msgid is None:
+        return str(error.get("msg", "invalid"))
+    ctx = error.get("ctx") or {}
+    if "%(" in msgid:
+        key = msgid.split("%(")[1].split(")")[0]
+        return i18n.gettext(lang, msgid, **{key: str(ctx.get(key, "?"))})
+    return i18n.gettext(lang, msgid)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
@@ -107,12 +144,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        lang = _reader_locale(request)
         errors = [
-            {"field": _format_loc(e.get("loc", ())), "message": e.get("msg", "invalid"), "type": e.get("type")}
+            {
+                "field": _format_loc(e.get("loc", ())),
+                "message": validation_message(dict(e), lang),
+                "type": e.get("type"),
+            }
             for e in exc.errors()
         ]
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        return problem(request, 422, "Invalid request", summary or "The request is not valid.", errors=errors)
+        detail = summary or i18n.gettext(lang, "The request is not valid.")
+        return problem(request, 422, "Invalid request", detail, errors=errors, headers={"Content-Language": lang})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reelforge.logs import request_id_var
 
 log = logging.getLogger("reelforge.access")
+_SESSION_COOKIE = b"rf_session="  # web.auth.SESSION_COOKIE (not imported: this layer knows no accounts)
 
 _VALID_RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -23,12 +24,21 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
-# The API docs page loads Swagger UI from the page itself; the studio pages need only 'self'.
+# The studio pages need only 'self'; the API docs page sets its own (`docs_csp`).
 CSP = (
     b"default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; "
     b"script-src 'self' 'unsafe-inline'; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
     b"form-action 'self'; base-uri 'self'"
 )
+
+
+def docs_csp(nonce: str) -> str:
+    """The API docs page's policy: its own assets, and its one inline script by nonce."""
+    return (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        f"script-src 'self' 'nonce-{nonce}'; connect-src 'self'; font-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
+    )
 
 
 class RequestContextMiddleware:
@@ -39,7 +49,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_headers = dict(scope.get("headers") or [])
+        incoming = request_headers.get(b"x-request-id", b"").decode("latin-1")
+        authenticated = b"authorization" in request_headers or _SESSION_COOKIE in request_headers.get(b"cookie", b"")
         rid = incoming if _VALID_RID.match(incoming) else secrets.token_hex(8)
         token = request_id_var.set(rid)
         scope.setdefault("state", {})["request_id"] = rid
@@ -56,8 +68,12 @@ class RequestContextMiddleware:
                 for name, value in SECURITY_HEADERS:
                     if name not in names:
                         headers.append((name, value))
-                if b"content-security-policy" not in names and not path.startswith("/api/docs"):
+                if b"content-security-policy" not in names and not path.startswith("/api/docs-assets"):
                     headers.append((b"content-security-policy", CSP))
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if authenticated and b"json" in content_type and b"cache-control" not in names:
+                    # One user's data must not sit in a shared or browser cache.
+                    headers.append((b"cache-control", b"no-store"))
                 if scope.get("scheme") == "https":
                     headers.append((b"strict-transport-security", b"max-age=31536000"))
                 message["headers"] = headers

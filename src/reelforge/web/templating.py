@@ -72,6 +72,8 @@ activity_labels: dict[str, str] = {
     "login": N_("Logged in"),
     "login_failed": N_("Failed login"),
     "login_refused": N_("Login refused (account disabled)"),
+    "login_locked": N_("Login locked after many failed attempts"),
+    "signup_existing_email": N_("Someone tried to sign up with this e-mail address"),
     "logout": N_("Logged out"),
     "email_verified": N_("E-mail verified"),
     "verification_sent": N_("Verification e-mail sent"),

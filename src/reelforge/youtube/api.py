@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 
 from reelforge.web.auth import AdminUser, CurrentUser
 from reelforge.web.deps import AppSettings, DbSession
+from reelforge.web.params import Offset
 from reelforge.youtube import flows, queries, uploads
 from reelforge.youtube.models import YoutubeUpload
 from reelforge.youtube.quota import queued_uncounted, quota_status
@@ -108,7 +109,7 @@ def my_uploads(
     db: DbSession,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[UploadOut]:
     rows = queries.list_uploads(db, user.id, limit=limit, offset=offset)
     statuses = queries.effective_statuses(db, rows)
@@ -138,7 +139,7 @@ def admin_uploads(
     db: DbSession,
     admin: AdminUser,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[UploadOut]:
     rows = queries.list_uploads(db, None, limit=limit, offset=offset)
     statuses = queries.effective_statuses(db, rows)

@@ -17,6 +17,7 @@ from reelforge.render.queries import get_owned_render
 from reelforge.web.auth import PageAdmin, PageUser
 from reelforge.web.deps import AppSettings, DbSession, WriteSession
 from reelforge.web.middleware import CSP
+from reelforge.web.params import CLEAN
 from reelforge.web.templating import activity_labels, add_admin_section, flash, redirect, render, translate
 from reelforge.youtube import client as yc
 from reelforge.youtube import flows, queries, quota, uploads
@@ -165,9 +166,9 @@ def upload_submit(
     db: DbSession,
     user: PageUser,
     settings: AppSettings,
-    title: Annotated[str, Form(max_length=300)] = "",
-    description: Annotated[str, Form(max_length=10000)] = "",
-    tags: Annotated[str, Form(max_length=2000)] = "",
+    title: Annotated[str, CLEAN, Form(max_length=300)] = "",
+    description: Annotated[str, CLEAN, Form(max_length=10000)] = "",
+    tags: Annotated[str, CLEAN, Form(max_length=2000)] = "",
     category_id: Annotated[str, Form(max_length=8)] = "22",
     privacy_status: Annotated[str, Form(max_length=16)] = "",
     publish_at: Annotated[str, Form(max_length=40)] = "",

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reelforge.web.params import CleanInput
+
 
 class ChannelOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -37,7 +39,7 @@ class DisconnectOut(BaseModel):
     revoked_at_google: bool
 
 
-class UploadIn(BaseModel):
+class UploadIn(CleanInput):
     model_config = ConfigDict(extra="forbid")
 
     job_id: str = Field(description="A completed render job")
