@@ -25,8 +25,8 @@ from reelforge.web.params import INT32_MAX, INT64_MAX, clean_text
 from reelforge.web.proxies import forwarded_client, parse_networks
 from tests.accounts_helpers import PASSWORD, outbox, parse_mail, text_of
 from tests.conftest import free_port
+from tests.factories import grant_credits as fund
 from tests.jobs_plugin import new_job
-from tests.scripts_helpers import fund
 from tests.test_accounts_mail import smtp_server  # noqa: F401 - the real SMTP server on loopback
 
 BIG = str(2**63)  # one past what SQLite and PostgreSQL's bigint hold
