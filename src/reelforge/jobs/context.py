@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -63,6 +65,14 @@ class JobContext(Protocol):
         """Run a child process, feeding each stderr/stdout line to `on_line`; killed at once on cancel."""
 
 
+# The child gets SIGKILL when the thread that started it dies (a kill -9 of the worker or the
+# server included), so no ffmpeg outlives its worker and overlaps the resumed attempt. util-linux's
+# `setpriv` sets PR_SET_PDEATHSIG and execs the command (the flag survives exec); without it
+# (not Linux) the process group kill on cancel/timeout/exception is what remains.
+_SETPRIV = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+_DIE_WITH_PARENT: tuple[str, ...] = (_SETPRIV, "--pdeathsig", "KILL", "--") if _SETPRIV else ()
+
+
 def run_killable(
     argv: Sequence[str],
     *,
@@ -79,7 +89,7 @@ def run_killable(
     code; raises JobCancelled or TransientError(timeout).
     """
     proc = subprocess.Popen(
-        list(argv),
+        [*_DIE_WITH_PARENT, *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
