@@ -184,3 +184,6 @@ def _mount_pages(app: FastAPI) -> None:
     from reelforge.library import pages as library_pages
 
     app.include_router(library_pages.router)
+    from reelforge.legacy import pages as legacy_pages
+
+    app.include_router(legacy_pages.router)
