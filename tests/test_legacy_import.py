@@ -252,3 +252,22 @@ def test_doctor_reports_exactly_the_chain_breaks_the_import_reported(db, setting
     with db.read_session() as s:
         audit = audit_ledger(s)
     assert len(audit.breaches) == 2 and all("says balance" in b for b in audit.breaches)
+
+
+def test_every_imported_active_user_logs_in_over_http_with_the_old_password(client, db, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder, passwords = make_folder(tmp_path, seed=11, users=12, edge=True)
+    run_import(db, settings, folder)
+    logged_in = 0
+    for email, password in sorted(passwords.items()):
+        with db.read_session() as s:
+            user = s.scalar(select(User).where(User.email == email.lower()))
+            if user is None or not user.is_active or not (user.password_hash or "").startswith("legacy-sha256$"):
+                continue  # a disabled account or one with an unusable hash is reported, not logged in
+        r = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        assert r.status_code == 200, (email, r.text)
+        client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": r.json()["csrf_token"]})
+        with db.read_session() as s:
+            rehashed = s.scalar(select(User.password_hash).where(User.email == email.lower()))
+        assert rehashed is not None and rehashed.startswith("$argon2id$"), email
+        logged_in += 1
+    assert logged_in >= len(passwords) // 2, f"only {logged_in} of {len(passwords)} users could log in"
