@@ -66,6 +66,9 @@ def api_router() -> APIRouter:
 
     router.include_router(library_api.router)
     router.include_router(library_api.library_router)
+    from reelforge.admin import api as admin_api
+
+    router.include_router(admin_api.router)
     return router
 
 
@@ -187,3 +190,6 @@ def _mount_pages(app: FastAPI) -> None:
     from reelforge.legacy import pages as legacy_pages
 
     app.include_router(legacy_pages.router)
+    from reelforge.admin import pages as admin_pages
+
+    app.include_router(admin_pages.router)
