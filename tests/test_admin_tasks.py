@@ -95,6 +95,20 @@ def test_bad_changes_are_refused_and_nothing_is_logged(db: Database, admin, chan
         service.update_task(s, "00000000-0000-0000-0000-000000000000", TaskChange(status="done"), actor_id=admin.id)
 
 
+def test_a_long_imported_task_can_still_be_moved_and_reprioritised(db: Database, admin) -> None:  # type: ignore[no-untyped-def]
+    """The legacy import keeps texts up to 20,000 characters; saving one unchanged is no error."""
+    long_text = "가" * (service.MAX_CONTENT + 500)
+    with db.session() as s:
+        tid = service.create_task(s, actor_id=admin.id, content="short").id
+        s.get(Task, tid).content = long_text  # type: ignore[union-attr]
+    with db.session() as s:
+        task = service.update_task(s, tid, TaskChange(content=long_text, priority=3), actor_id=admin.id)
+        assert task.priority == 3 and task.content == long_text
+    assert [a for a, *_ in _logs(db, tid)] == ["created", "priority"]
+    with db.session() as s, pytest.raises(InvalidInput):
+        service.update_task(s, tid, TaskChange(content=long_text + "!"), actor_id=admin.id)
+
+
 def test_positions_stay_dense_across_moves(db: Database, admin) -> None:  # type: ignore[no-untyped-def]
     with db.session() as s:
         ids = [service.create_task(s, actor_id=admin.id, content=c).id for c in "abc"]

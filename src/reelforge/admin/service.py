@@ -147,7 +147,10 @@ class TaskChange:
 
 def update_task(db: Session, task_id: str, change: TaskChange, *, actor_id: str | None) -> Task:
     task = queries.get_task(db, task_id)
-    content = None if change.content is None else validate_content(change.content)
+    content = change.content
+    if content is not None:
+        # Unchanged text is not re-checked: rows imported from the legacy app may be longer.
+        content = None if content.strip() == task.content else validate_content(content)
     status = None if change.status is None else validate_status(change.status)
     priority = None if change.priority is None else validate_priority(change.priority)
     position = None if change.position is None else validate_position(change.position)
