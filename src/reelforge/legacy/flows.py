@@ -8,8 +8,9 @@ from reelforge.config import Settings
 from reelforge.credits.models import Setting
 from reelforge.db.base import utcnow
 from reelforge.db.engine import Database
+from reelforge.legacy.queries import LAST_REPORT_KEY
 from reelforge.legacy.report import Report
-from reelforge.legacy.service import LAST_REPORT_KEY, import_folder
+from reelforge.legacy.service import import_folder
 
 
 def run_import(db: Database, settings: Settings, folder: Path, *, dry_run: bool = False) -> Report:

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from reelforge.credits.models import Setting
-from reelforge.legacy.service import LAST_REPORT_KEY
+
+LAST_REPORT_KEY = "legacy_import.last_report"  # a reserved settings key: the last committed report
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,6 @@ from reelforge.legacy.context import ImportContext
 from reelforge.legacy.report import Report
 from reelforge.legacy.values import Cleaner
 
-LAST_REPORT_KEY = "legacy_import.last_report"
-
 
 class NothingReadable(Exception):
     """DIR holds no readable legacy store at all."""
