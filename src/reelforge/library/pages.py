@@ -14,6 +14,8 @@ from reelforge import i18n
 from reelforge.errors import AppError
 from reelforge.i18n import N_
 from reelforge.jobs.models import JOB_STATUSES
+from reelforge.jobs.pages import STATUS_PILLS
+from reelforge.jobs.pages import TYPE_LABELS as JOB_TYPE_LABELS
 from reelforge.library import flows, queries
 from reelforge.library.service import DEFAULT_COLOR, NAME_MAX
 from reelforge.web.auth import PageUser
@@ -31,19 +33,10 @@ STATUS_LABELS = {
     "failed": N_("Failed"),
     "cancelled": N_("Cancelled"),
 }
-STATUS_PILLS = {
-    "pending": "pill",
-    "processing": "pill pill-accent",
-    "completed": "pill pill-ok",
-    "failed": "pill pill-err",
-    "cancelled": "pill pill-warn",
-}
-TYPE_LABELS = {
-    "longform": N_("Longform"),
-    "shortform": N_("Shortform"),
-    "sora2": N_("AI video (sora2)"),
-    "square": N_("Square"),
-}
+# The same pills and type names as the jobs list; a video's own status words stay above.
+TYPE_LABELS = {k: v for k, v in JOB_TYPE_LABELS.items() if k != "upload"}  # uploads are not videos
+
+
 SORT_LABELS = {
     "newest": N_("Newest first"),
     "oldest": N_("Oldest first"),
